@@ -1,0 +1,171 @@
+"""The ``coopkit`` command: a thin layer over plain functions.
+
+Student commands and instructor commands are listed in one table; author
+commands live under ``coopkit dev``. Every expected failure is one line on
+stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .manifest import ManifestError
+from .paths import find_kit
+
+
+class UsageProblem(Exception):
+    """A problem with what the user asked for: shown as one line, exit status 2."""
+
+
+def _jobs(value: str) -> int:
+    jobs = int(value)
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return jobs
+
+
+def cmd_grade(args) -> int:
+    from . import grader, report
+
+    folder = Path(args.submission)
+    if not folder.is_dir():
+        raise UsageProblem(f"no folder at {folder}: give the folder that holds async_map.py, runner.py, task.py and scheduler.py")
+    kit = find_kit()
+    with grader.GradingRun.create(kit, hide_extra=[folder], seed=args.seed) as run:
+        result = grader.grade_folders(run, {folder.resolve().name: folder}, args.jobs)
+    graded = next(iter(result.values()))
+    if args.json:
+        sys.stdout.write(report.to_json(graded))
+    else:
+        report.print_submission(graded)
+    return 0
+
+
+def cmd_grade_class(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import grader, report
+
+    root, out = Path(args.root), Path(args.out)
+    if not root.is_dir():
+        raise UsageProblem(f"no folder at {root}: give the folder that holds one subfolder per student")
+    folders = {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+    if not folders:
+        raise UsageProblem(f"{root} has no student subfolders: put each student's files in ROOT/<student>/")
+    if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
+        raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
+    out.mkdir(parents=True, exist_ok=True)
+    kit = find_kit()
+    with grader.GradingRun.create(kit, hide_extra=[root, out], seed=args.seed) as run:
+        progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
+        with progress:
+            task = progress.add_task("", total=len(folders))
+
+            def done(name, graded):
+                report.write_atomic(out / f"{name}.json", report.to_json(graded))
+                progress.update(task, advance=1, description=f"{name}: {graded['score']}/{graded['max_score']}")
+
+            reports = grader.grade_folders(run, folders, args.jobs, on_done=done)
+        report.write_atomic(out / "grades.csv", report.class_csv(reports, run.manifest))
+    if not args.quiet:
+        from rich.console import Console
+
+        Console().print(report.class_table(reports, kit.manifest))
+        print(f"wrote {out / 'grades.csv'} and {len(reports)} JSON reports")
+    return 0
+
+
+def cmd_report(args) -> int:
+    import json
+
+    from rich.console import Console
+
+    from . import report
+
+    out = Path(args.out)
+    files = sorted(p for p in out.glob("*.json"))
+    if not files:
+        raise UsageProblem(f"no JSON reports in {out}: run `coopkit grade-class ROOT --out {out}` first")
+    reports = {}
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            reports[data["submission"]] = data
+        except (ValueError, KeyError):
+            raise UsageProblem(f"{path} is not a coopkit report: remove it or grade again") from None
+    Console().print(report.class_table(reports, find_kit().manifest))
+    return 0
+
+
+def cmd_dev_generate(args) -> int:
+    from .generate import generate
+
+    stale = generate(find_kit(), check=args.check)
+    kit_root = find_kit().root
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(kit_root)}")
+    if args.check and stale:
+        print("generated files are out of date: run `coopkit dev generate`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_dev_check(args) -> int:
+    from .devcheck import run_dev_check
+
+    return run_dev_check(find_kit())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coopkit", description="Build a tiny async framework from plain generators, and grade it.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    grade = sub.add_parser("grade", help="grade one submission folder")
+    grade.add_argument("submission", help="folder with the student's async_map.py, runner.py, task.py, scheduler.py")
+    grade.add_argument("--json", action="store_true", help="print the report as JSON")
+    grade.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
+    grade.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
+    grade.set_defaults(func=cmd_grade)
+
+    klass = sub.add_parser("grade-class", help="grade every student folder under ROOT")
+    klass.add_argument("root", help="folder with one subfolder per student")
+    klass.add_argument("--out", required=True, help="where grades.csv and <student>.json go")
+    klass.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
+    klass.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
+    klass.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    klass.set_defaults(func=cmd_grade_class)
+
+    rep = sub.add_parser("report", help="show the class table from a grade-class output folder")
+    rep.add_argument("out", help="the --out folder of grade-class")
+    rep.set_defaults(func=cmd_report)
+
+    dev = sub.add_parser("dev", help="author commands").add_subparsers(dest="dev_command", metavar="DEV_COMMAND")
+    gen = dev.add_parser("generate", help="rebuild stubs, public tests and tables from solutions/, grading/ and the manifest")
+    gen.add_argument("--check", action="store_true", help="only compare; exit 1 when anything is stale")
+    gen.set_defaults(func=cmd_dev_generate)
+    chk = dev.add_parser("check", help="prove stubs fail, solutions pass and generated files are current")
+    chk.set_defaults(func=cmd_dev_check)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (UsageProblem, ManifestError) as exc:
+        print(f"coopkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("coopkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

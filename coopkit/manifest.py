@@ -1,0 +1,125 @@
+"""The kit's manifest (``manifest.toml``): exercises, rubric checks, points and hints."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ManifestError(ValueError):
+    """The manifest is missing or malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Check:
+    exercise: str
+    name: str
+    points: int
+    summary: str
+
+    @property
+    def key(self) -> str:
+        """``exercise-check``: the grade id nbgrader and reports use."""
+        return f"{self.exercise}-{self.name}"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    title: str
+    lesson: str
+    hints: tuple[str, ...]
+    checks: tuple[Check, ...]
+    part: int = 1
+    requires: tuple[str, ...] = ()
+
+    @property
+    def points(self) -> int:
+        return sum(check.points for check in self.checks)
+
+    def check(self, name: str) -> Check:
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    seed: int
+    test_timeout: float
+    exercise_budget: float
+    memory_mb: int
+    exercises: tuple[Exercise, ...] = field(default_factory=tuple)
+    title: str = ""
+
+    @property
+    def points(self) -> int:
+        return sum(exercise.points for exercise in self.exercises)
+
+    def exercise(self, name: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.name == name:
+                return exercise
+        names = ", ".join(e.name for e in self.exercises)
+        raise ManifestError(f"no exercise named {name!r}; the exercises are: {names}")
+
+    @property
+    def checks(self) -> list[Check]:
+        return [check for exercise in self.exercises for check in exercise.checks]
+
+
+def load(path: Path) -> Manifest:
+    """Read and validate ``manifest.toml``."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: no manifest here; run coopkit from the kit's folder (the one with manifest.toml)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: not valid TOML ({exc})") from None
+    kit = data.get("kit", {})
+    exercises, seen = [], set()
+    for raw in data.get("exercise", []):
+        name = raw.get("name", "")
+        if not _NAME.match(name) or name in seen:
+            raise ManifestError(f"{path}: exercise name {name!r} is missing, repeated or not a lowercase identifier")
+        seen.add(name)
+        checks, check_names = [], set()
+        for raw_check in raw.get("check", []):
+            check_name, points = raw_check.get("name", ""), raw_check.get("points")
+            if not _NAME.match(check_name) or check_name in check_names:
+                raise ManifestError(f"{path}: exercise {name}: check name {check_name!r} is missing, repeated or not a lowercase identifier")
+            if type(points) is not int or points <= 0:
+                raise ManifestError(f"{path}: {name}.{check_name}: points must be a positive whole number, not {points!r}")
+            check_names.add(check_name)
+            checks.append(Check(name, check_name, points, raw_check.get("summary", "")))
+        if not checks:
+            raise ManifestError(f"{path}: exercise {name} has no [[exercise.check]]")
+        exercises.append(
+            Exercise(name, raw.get("title", name), raw.get("lesson", ""), tuple(raw.get("hints", ())), tuple(checks), int(raw.get("part", 1)), tuple(raw.get("requires", ())))
+        )
+    if not exercises:
+        raise ManifestError(f"{path}: no [[exercise]] listed")
+    for exercise in exercises:
+        for needed in exercise.requires:
+            if needed not in seen:
+                raise ManifestError(f"{path}: exercise {exercise.name} requires {needed!r}, which is not an exercise")
+    return Manifest(
+        path=Path(path),
+        seed=int(kit.get("seed", 0)),
+        test_timeout=float(kit.get("test_timeout", 3.0)),
+        exercise_budget=float(kit.get("exercise_budget", 30.0)),
+        memory_mb=int(kit.get("memory_mb", 1024)),
+        exercises=tuple(exercises),
+        title=kit.get("title", ""),
+    )

@@ -1,0 +1,137 @@
+"""Runs inside the grading sandbox: reports each test's outcome to the grader.
+
+Loaded into the pytest process that runs untrusted code, so it trusts
+nothing that happens after collection:
+
+* every record goes to a private pipe, signed with a key the grader handed
+  over before any student code ran;
+* after collection, the test file and harness are deleted from disk, so
+  student code cannot read the hidden tests back;
+* after every test, the functions and classes of pytest, pluggy, the harness
+  and this plugin are compared with a snapshot taken before any student code
+  ran, along with the builtins and the trace hooks; any change is reported as
+  tampering, which costs the whole exercise.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from coopkit import harness
+
+_write = os.write
+_getpid = os.getpid
+_dumps = json.dumps
+_digest = hmac.new
+_WATCHED_PREFIXES = ("_pytest", "pytest", "pluggy", "coopkit", "iniconfig", "random", "inspect", "collections", "json", "hmac", "os")
+
+
+def _watched_modules():
+    return {
+        name: module
+        for name, module in list(sys.modules.items())
+        if module is not None and name.split(".")[0] in _WATCHED_PREFIXES
+    }
+
+
+def _fingerprint(value):
+    code = getattr(value, "__code__", None)
+    return (id(value), id(code) if code is not None else None)
+
+
+def _snapshot():
+    """Identities of every callable and class the test run depends on."""
+    shot = {}
+    for name, module in _watched_modules().items():
+        for attr, value in list(vars(module).items()):
+            if callable(value):
+                shot[(name, attr)] = _fingerprint(value)
+                if isinstance(value, type) and getattr(value, "__module__", "").split(".")[0] in _WATCHED_PREFIXES:
+                    for member, inner in list(vars(value).items()):
+                        if callable(inner) or isinstance(inner, (staticmethod, classmethod, property)):
+                            shot[(name, f"{attr}.{member}")] = _fingerprint(inner)
+        shot[("sys.modules", name)] = id(module)
+    for attr, value in vars(builtins).items():
+        shot[("builtins", attr)] = id(value)
+    shot[("sys", "trace")] = id(sys.gettrace())
+    shot[("sys", "profile")] = id(sys.getprofile())
+    return shot
+
+
+class Recorder:
+    """The pytest plugin object the sandbox boot script registers."""
+
+    def __init__(self, fd, key, remove_after_collection):
+        self.fd = fd
+        self.key = key
+        self.remove = [Path(path) for path in remove_after_collection]
+        self.pid = _getpid()
+        self.baseline = None
+        self.tampered = False
+        harness.on_hard_timeout(self._on_hard_timeout)
+
+    def emit(self, **record):
+        record["pid"] = _getpid()
+        body = _dumps(record, sort_keys=True)
+        mac = _digest(self.key, body.encode(), hashlib.sha256).hexdigest()
+        data = (mac + " " + body + "\n").encode()
+        while data:
+            written = _write(self.fd, data)
+            data = data[written:]
+
+    def _on_hard_timeout(self, item, seconds):
+        self.emit(event="timeout", test=item.nodeid, seconds=seconds)
+
+    def _verify(self, nodeid):
+        if self.tampered or self.baseline is None:
+            return
+        now = _snapshot()
+        # Only what existed before student code ran counts: new attributes and lazily imported modules are harmless.
+        changed = [f"{owner}.{name}" for (owner, name), value in self.baseline.items() if now.get((owner, name)) != value]
+        if changed:
+            self.tampered = True
+            self.emit(event="tamper", test=nodeid, detail=", ".join(changed[:5]))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session):
+        self.emit(event="collected", tests=[item.nodeid for item in session.items])
+        for path in self.remove:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        self.baseline = _snapshot()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.emit(event="start", test=nodeid)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.current = item
+        self.failed_phases = []
+        yield
+        self._verify(item.nodeid)
+        outcome = "failed" if self.failed_phases or self.tampered else "passed"
+        message = self.failed_phases[0] if self.failed_phases else ""
+        exercise, check = harness.check_of(item)
+        self.emit(event="end", test=item.nodeid, outcome=outcome, check=check, message=message)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report):
+        if report.failed or (report.when == "call" and not report.passed):
+            text = getattr(report, "coopkit_message", "") or ("skipped" if report.skipped else f"failed during {report.when}")
+            self.failed_phases.append(text)
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.emit(event="done", exitstatus=int(exitstatus))

@@ -1,0 +1,1 @@
+"""The coopkit exercises: fill in every TODO, then run `pytest`."""

@@ -1,0 +1,1 @@
+"""Reference solutions for the coopkit exercises (instructors only)."""
