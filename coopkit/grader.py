@@ -270,7 +270,7 @@ def _run_attempt(run: GradingRun, unit: Path, selection: list[str], budget_end: 
         "-c", "pytest.ini", "--rootdir", str(unit), "--noconftest",
         "-p", "coopkit.harness", "-p", "pytest_timeout",
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:junitxml",
-        "-q", "--tb=no", "-rN", "--no-header", "-o", f"timeout={manifest.test_timeout}",
+        "-q", "-s", "--tb=no", "-rN", "--no-header", "-o", f"timeout={manifest.test_timeout}",
         "--impl", str(unit / "submission"), "--coopkit-seed", str(run.seed),
     ]
     config = {

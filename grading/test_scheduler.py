@@ -112,8 +112,19 @@ def run(scheduler, call):
 def check_order(impl, plans, label):
     scheduler = fresh_scheduler(impl)
     log = []
-    start(scheduler, plans, log)
+    gens, _ = start(scheduler, plans, log)
     call = f"{label}: Scheduler with {describe_plans(plans)}, then run()"
+    try:
+        waiting = [getattr(task, "gen", None) for task in scheduler.tasks]
+    except Exception:  # noqa: BLE001
+        waiting = None
+    if waiting is None or len(waiting) != len(gens) or any(a is not b for a, b in zip(waiting, gens)):
+        fail(
+            call=f"{len(gens)} × scheduler.add(gen), then iterating scheduler.tasks",
+            expected="the waiting tasks in the order they were added, first in front",
+            got="a different order" if waiting and len(waiting) == len(gens) else describe(waiting),
+            cause="append new tasks on the right of the deque (append, not appendleft)",
+        )
     run(scheduler, call)
     want = expected_log(plans)
     if log != want:
@@ -232,13 +243,13 @@ def check_add_ids(impl, count, extra=0):
     for gen in gens:
         task_id = scheduler.add(gen)
         try:
-            last = list(scheduler.tasks)[-1]
+            new = next((task for task in scheduler.tasks if getattr(task, "gen", None) is gen), None)
         except Exception:  # noqa: BLE001
-            last = None
-        if type(task_id) is not int or getattr(last, "id", MISSING) != task_id or getattr(last, "gen", None) is not gen:
+            new = None
+        if type(task_id) is not int or type(getattr(new, "id", None)) is not int or new.id != task_id:
             fail(
                 call=f"scheduler.add(gen) #{len(returned) + 1}",
-                expected=f"the id of the new task (the Task at the back of scheduler.tasks has id {describe(getattr(last, 'id', None))})",
+                expected=f"the id of the new task (the Task holding gen in scheduler.tasks has id {describe(getattr(new, 'id', None))})",
                 got=describe(task_id),
                 cause="add must return task.id" + (" (it returns nothing)" if task_id is None else ""),
             )
@@ -367,11 +378,27 @@ def test_failures_random(impl, rng):
         check_failure(scheduler, plans, errors, describe_plans(plans) + f" (tasks {', '.join(plans[i].name for i in failing)} raise)")
 
 
-@check("exception_capture")
-def test_failed_task_not_rerun_order(impl):
+@check("interleaving")
+def test_order_after_a_failure(impl):
     """After a failure, the remaining tasks keep their round-robin order."""
-    error = Oops("boom")
-    check_order(impl, [Plan("A", 3), Plan("B", 1, error=error), Plan("C", 3)], "one task fails")
+    plans = [Plan("A", 3), Plan("B", 1, error=Oops("boom")), Plan("C", 3)]
+    scheduler = fresh_scheduler(impl)
+    log = []
+    start(scheduler, plans, log)
+    try:
+        scheduler.run()
+    except NotImplementedError:
+        raise
+    except Exception:  # noqa: BLE001 - capturing errors is exception_capture's business: judge the order so far
+        pass
+    want = expected_log(plans)[: len(log)] if log and log[-1] == ("B", "raise") else expected_log(plans)
+    if log != want:
+        fail(
+            call="Scheduler with A (3 steps), B (raises after 1 step), C (3 steps), then run()",
+            expected=f"steps in this order: {describe(want)}",
+            got=describe(log),
+            cause="after a failed task is dropped, keep taking the others from the left, one step each",
+        )
 
 
 @check("exception_capture")
@@ -430,9 +457,15 @@ def test_ids_with_failures(impl):
     gens = [plan.run(scheduler, log) for plan in plans]
     returned = [scheduler.add(gen) for gen in gens]
     call = "three tasks (two of them raise) added, then run()"
-    run(scheduler, call)
+    try:
+        scheduler.run()
+    except NotImplementedError:
+        raise
+    except Exception:  # noqa: BLE001 - catching task errors is exception_capture's business, not this check's
+        return
     exceptions = results_of(scheduler, "exceptions", call)
-    if set(dict.keys(exceptions)) != set(returned[1:]):
+    keys = set(dict.keys(exceptions))
+    if not set(returned[1:]) <= keys or not keys <= set(returned):
         fail(
             call=call,
             expected=f"exceptions keyed by the ids add() returned for B and C: {describe(returned[1:])}",

@@ -100,6 +100,8 @@ def task_ids(scheduler, gens, returned):
 def run(scheduler, call):
     try:
         scheduler.run()
+    except NotImplementedError:
+        raise
     except Exception as exc:  # noqa: BLE001 - name what escaped
         fail(
             call=call,
@@ -112,8 +114,19 @@ def run(scheduler, call):
 def check_order(impl, plans, label):
     scheduler = fresh_scheduler(impl)
     log = []
-    start(scheduler, plans, log)
+    gens, _ = start(scheduler, plans, log)
     call = f"{label}: Scheduler with {describe_plans(plans)}, then run()"
+    try:
+        waiting = [getattr(task, "gen", None) for task in scheduler.tasks]
+    except Exception:  # noqa: BLE001
+        waiting = None
+    if waiting is None or len(waiting) != len(gens) or any(a is not b for a, b in zip(waiting, gens)):
+        fail(
+            call=f"{len(gens)} × scheduler.add(gen), then iterating scheduler.tasks",
+            expected="the waiting tasks in the order they were added, first in front",
+            got="a different order" if waiting and len(waiting) == len(gens) else describe(waiting),
+            cause="append new tasks on the right of the deque (append, not appendleft)",
+        )
     run(scheduler, call)
     want = expected_log(plans)
     if log != want:
@@ -232,13 +245,13 @@ def check_add_ids(impl, count, extra=0):
     for gen in gens:
         task_id = scheduler.add(gen)
         try:
-            last = list(scheduler.tasks)[-1]
+            new = next((task for task in scheduler.tasks if getattr(task, "gen", None) is gen), None)
         except Exception:  # noqa: BLE001
-            last = None
-        if type(task_id) is not int or getattr(last, "id", MISSING) != task_id or getattr(last, "gen", None) is not gen:
+            new = None
+        if type(task_id) is not int or type(getattr(new, "id", None)) is not int or new.id != task_id:
             fail(
                 call=f"scheduler.add(gen) #{len(returned) + 1}",
-                expected=f"the id of the new task (the Task at the back of scheduler.tasks has id {describe(getattr(last, 'id', None))})",
+                expected=f"the id of the new task (the Task holding gen in scheduler.tasks has id {describe(getattr(new, 'id', None))})",
                 got=describe(task_id),
                 cause="add must return task.id" + (" (it returns nothing)" if task_id is None else ""),
             )

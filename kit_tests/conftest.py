@@ -1,0 +1,64 @@
+"""Shared fixtures for the kit's own tests."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from coopkit import grader, regions
+from coopkit.paths import Kit
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+@pytest.fixture(scope="session")
+def kit() -> Kit:
+    return Kit(ROOT)
+
+
+def reference_source(kit: Kit, module: str) -> str:
+    return regions.drop_markers(kit.solution_file(module).read_text(encoding="utf-8"))
+
+
+def build_submission(kit: Kit, case: Path, dest: Path) -> dict:
+    """Lay out a corpus case as a submission folder: the reference, overridden by the case's files."""
+    expect = tomllib.loads((case / "expect.toml").read_text())
+    dest.mkdir(parents=True)
+    modules = [exercise.name for exercise in kit.manifest.exercises]
+    if not expect.get("empty"):
+        for module in modules:
+            if expect.get("stubs"):
+                text = (kit.exercises / f"{module}.py").read_text(encoding="utf-8")
+            else:
+                text = reference_source(kit, module)
+            (dest / f"{module}.py").write_text(text, encoding="utf-8")
+    for item in case.iterdir():
+        if item.name == "expect.toml":
+            continue
+        if item.name.endswith(".delete"):
+            (dest / item.name[: -len(".delete")]).unlink()
+        elif item.is_dir():
+            target = dest / item.name
+            if target.exists():
+                target.unlink()
+            shutil.copytree(item, target)
+        else:
+            shutil.copyfile(item, dest / item.name)
+    if expect.get("crlf"):
+        for module in modules:
+            path = dest / f"{module}.py"
+            path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    return expect
+
+
+def corpus_cases() -> list[str]:
+    return sorted(p.name for p in CORPUS.iterdir() if p.is_dir())

@@ -1,0 +1,4 @@
+import numpyy_not_installed
+
+def async_map(func, seq):
+    yield

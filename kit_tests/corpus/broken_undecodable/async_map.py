@@ -1,0 +1,2 @@
+def async_map(f, s):
+    return 'ÿş'

@@ -1,0 +1,5 @@
+def runner(gen):
+    last = None
+    for value in gen:
+        last = value
+    return last

@@ -1,0 +1,8 @@
+def runner(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+        except Exception as exc:
+            raise RuntimeError("task failed") from exc

@@ -1,0 +1,3 @@
+import sys
+def runner(gen):
+    sys.exit(0)

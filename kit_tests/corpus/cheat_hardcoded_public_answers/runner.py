@@ -1,0 +1,4 @@
+def runner(gen):
+    for _ in gen:
+        pass
+    return "liftoff"

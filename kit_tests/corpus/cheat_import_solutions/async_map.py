@@ -1,0 +1,1 @@
+from solutions.async_map import async_map

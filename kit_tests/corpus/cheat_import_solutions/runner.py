@@ -1,0 +1,1 @@
+from solutions.runner import runner

@@ -1,0 +1,1 @@
+from solutions.scheduler import Scheduler

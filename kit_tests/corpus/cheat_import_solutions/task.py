@@ -1,0 +1,1 @@
+from solutions.task import Task

@@ -1,0 +1,3 @@
+import pytest
+def runner(gen):
+    pytest.skip("nothing to see")

@@ -1,0 +1,25 @@
+from .task import Task
+
+class Scheduler:
+    """Uses a plain list as the queue: slower, still correct."""
+    def __init__(self):
+        self.tasks = []
+        self.results = {}
+        self.exceptions = {}
+
+    def add(self, gen):
+        task = Task(gen)
+        self.tasks.append(task)
+        return task.id
+
+    def run(self):
+        while self.tasks:
+            task = self.tasks.pop(0)
+            try:
+                next(task.gen)
+            except StopIteration as stop:
+                self.results[task.id] = stop.value
+            except Exception as exc:
+                self.exceptions[task.id] = exc
+            else:
+                self.tasks.append(task)

@@ -1,0 +1,91 @@
+"""The grader against a corpus of submissions: correct styles, classic bugs, cheats, attacks, broken files.
+
+Every case states what it must get: full marks, exactly the listed checks
+lost, or nothing on the listed exercises. Everything else must stay at full
+marks, so a bug is shown to cost only the check it breaks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from coopkit import grader
+
+from .conftest import build_submission, corpus_cases, CORPUS
+
+
+@pytest.fixture(scope="session")
+def graded(kit, tmp_path_factory):
+    """Grade the whole corpus once, two sandboxes at a time, as grade-class does."""
+    root = tmp_path_factory.mktemp("corpus")
+    expects, folders = {}, {}
+    for name in corpus_cases():
+        expects[name] = build_submission(kit, CORPUS / name, root / name)
+        folders[name] = root / name
+    with grader.GradingRun.create(kit, hide_extra=[root]) as run:
+        reports = grader.grade_folders(run, folders, jobs=2)
+    return expects, reports
+
+
+def check_scores(report):
+    return {
+        f"{exercise}.{name}": (check["score"], check["max_score"])
+        for exercise, data in report["exercises"].items()
+        for name, check in data["checks"].items()
+    }
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_case_gets_exactly_what_it_earned(graded, kit, case):
+    expects, reports = graded
+    expect, report = expects[case], reports[case]
+    scores = check_scores(report)
+    lose = set(expect.get("lose", ()))
+    zero = set(expect.get("zero", ()))
+    assert not lose - scores.keys(), f"unknown checks in expect.toml: {lose - scores.keys()}"
+    wrong = []
+    for key, (score, maximum) in scores.items():
+        exercise = key.split(".")[0]
+        should_lose = key in lose or exercise in zero
+        if should_lose and score != 0:
+            wrong.append(f"{key}: got {score}/{maximum}, expected 0")
+        if not should_lose and score != maximum:
+            feedback = report["exercises"][exercise]["checks"][key.split(".")[1]]["feedback"]
+            wrong.append(f"{key}: got {score}/{maximum}, expected full marks ({feedback!r})")
+    assert not wrong, "\n".join(wrong)
+    for exercise, status in expect.get("status", {}).items():
+        assert report["exercises"][exercise]["status"] == status
+        assert "\n" not in report["exercises"][exercise]["message"], "status messages are one line"
+    if expect.get("kind") == "cheat":
+        for exercise in zero:
+            assert report["exercises"][exercise]["score"] == 0
+
+
+def test_every_kind_is_represented(graded):
+    expects, _ = graded
+    kinds = {expect["kind"] for expect in expects.values()}
+    assert kinds == {"correct", "bug", "cheat", "broken"}
+
+
+def test_feedback_never_leaks_hidden_tests(graded, kit):
+    """No report quotes a hidden test's name or code, even when student code tries to read it."""
+    _, reports = graded
+    hidden_names = set()
+    for exercise in kit.manifest.exercises:
+        suite = kit.suite_file(exercise.name).read_text()
+        hidden = suite.split("### BEGIN HIDDEN TESTS", 1)[1]
+        hidden_names |= set(re.findall(r"def (test_\w+)", hidden))
+    for name, report in reports.items():
+        text = str(report)
+        leaked = [test for test in hidden_names if test in text]
+        assert not leaked, f"{name}: report names hidden tests {leaked}"
+        assert "BEGIN HIDDEN" not in text and "def check_" not in text, f"{name}: report quotes test source"
+
+
+def test_every_submission_has_a_report(graded):
+    expects, reports = graded
+    assert set(reports) == set(expects)
+    for report in reports.values():
+        assert report["max_score"] == sum(e["max_score"] for e in report["exercises"].values())
