@@ -202,6 +202,12 @@ def _impl_folder(config):
 # -- the plugin --------------------------------------------------------------
 
 
+def argparse_suppress():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("coopkit")
     group.addoption(
@@ -210,6 +216,7 @@ def pytest_addoption(parser):
         default=None,
         help="folder with the four exercise modules to test (default: exercises/); 'solutions' tests the reference",
     )
+    group.addoption("--coopkit-quiet-hangs", dest="coopkit_tell_hangs", action="store_false", help=argparse_suppress())
     group.addoption(
         "--coopkit-seed",
         dest="coopkit_seed",
@@ -252,6 +259,22 @@ def check_of(item):
 # -- timer (replaces pytest-timeout's, keeps its settings) --------------------
 
 _hard_timeout_callbacks = []
+try:  # the terminal, saved before pytest starts capturing output
+    _TERMINAL = os.dup(2)
+except OSError:  # pragma: no cover
+    _TERMINAL = None
+
+
+def _tell_terminal(item, seconds):
+    """The last word when the watchdog must end pytest: which test hung and why."""
+    if _TERMINAL is None or not item.config.getoption("coopkit_tell_hangs", True):
+        return
+    text = (
+        f"\ncoopkit: {item.nodeid} was stopped after {seconds:g} s and its code ignores the stop signal, "
+        "so this pytest run had to end here; the remaining tests did not run.\n"
+        "Likely cause: an endless loop with no yield (or code that blocks SIGALRM).\n"
+    )
+    os.write(_TERMINAL, text.encode())
 
 
 def on_hard_timeout(callback):
@@ -260,7 +283,7 @@ def on_hard_timeout(callback):
 
 
 def _watchdog_fire(item, seconds):
-    for callback in _hard_timeout_callbacks:
+    for callback in _hard_timeout_callbacks + [_tell_terminal]:
         try:
             callback(item, seconds)
         except Exception:  # noqa: BLE001 - the process ends regardless
@@ -341,6 +364,8 @@ def pytest_runtest_makereport(item, call):
     report.coopkit_exercise = exercise
     report.coopkit_check = check_name
     report.coopkit_message = ""
+    if check_name is None:
+        return
     if call.excinfo is not None and report.failed:
         message = explain(item, call.excinfo)
         report.coopkit_message = message

@@ -1,0 +1,86 @@
+"""`coopkit grade` and `coopkit grade-class` as an instructor runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import build_submission, CORPUS
+
+COOPKIT = [sys.executable, "-m", "coopkit.cli"]
+
+
+def coopkit(*args, cwd=None):
+    return subprocess.run(COOPKIT + [str(a) for a in args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def klass(kit, tmp_path_factory):
+    """A small class: a correct student, a buggy one, a hanging one, one with no files."""
+    root = tmp_path_factory.mktemp("class")
+    for student, case in [("ada", "ok_reference_style"), ("bob", "bug_runner_for_loop"), ("cy", "attack_infinite_generator")]:
+        build_submission(kit, CORPUS / case, root / student)
+    (root / "dee").mkdir()
+    (root / "notes.txt").write_text("not a student")
+    return root
+
+
+def test_grade_json_has_the_documented_shape(kit, klass):
+    result = coopkit("grade", klass / "bob", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["score"] == 22 and report["max_score"] == 25
+    for exercise in kit.manifest.exercises:
+        data = report["exercises"][exercise.name]
+        assert data["max_score"] == exercise.points
+        assert set(data["checks"]) == {check.name for check in exercise.checks}
+        for check in data["checks"].values():
+            assert {"score", "max_score", "feedback"} <= set(check)
+    assert report["exercises"]["runner"]["checks"]["stop_value"]["score"] == 0
+    assert "StopIteration.value" in report["exercises"]["runner"]["checks"]["stop_value"]["feedback"]
+
+
+def test_grade_table(klass):
+    result = coopkit("grade", klass / "ada")
+    assert result.returncode == 0
+    assert "25/25" in result.stdout and "yield_points" in result.stdout
+
+
+def test_grade_class_writes_a_row_for_every_student(kit, klass, tmp_path):
+    out = tmp_path / "out"
+    result = coopkit("grade-class", klass, "--out", out, "-j", "2", "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [row["student"] for row in rows] == ["ada", "bob", "cy", "dee"]
+    totals = {row["student"]: int(row["total"]) for row in rows}
+    assert totals == {"ada": 25, "bob": 22, "cy": 20, "dee": 0}
+    assert list(rows[0]) == ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.checks] + ["total", "max_score"]
+    for student in totals:
+        assert json.loads((out / f"{student}.json").read_text())["score"] == totals[student]
+    assert "missing" in (out / "dee.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["grade", "/no/such/folder"], "no folder at /no/such/folder"),
+        (["grade-class", "/no/such/folder", "--out", "/tmp/x"], "no folder at"),
+        (["grade-class", "{empty}", "--out", "{out}"], "has no student subfolders"),
+        (["grade-class", "{klass}", "--out", "{klass}/out"], "inside"),
+        (["report", "{empty}"], "no JSON reports"),
+    ],
+)
+def test_bad_input_gets_one_clear_line(args, words, klass, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.format(empty=empty, out=tmp_path / "out", klass=klass) for a in args]
+    result = coopkit(*args)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
