@@ -269,7 +269,7 @@ def _run_attempt(run: GradingRun, unit: Path, selection: list[str], budget_end: 
     pytest_args = selection + [
         "-c", "pytest.ini", "--rootdir", str(unit), "--noconftest",
         "-p", "coopkit.harness", "-p", "pytest_timeout",
-        "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:junitxml",
+        "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:debugging", "-p", "no:monkeypatch", "-p", "no:recwarn", "-p", "no:tmpdir", "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:logging", "--assert=plain",
         "-q", "-s", "--tb=no", "-rN", "--no-header", "-o", f"timeout={manifest.test_timeout}",
         "--impl", str(unit / "submission"), "--coopkit-seed", str(run.seed),
     ]

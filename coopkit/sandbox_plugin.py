@@ -43,22 +43,32 @@ def _watched_modules():
     }
 
 
+_CLASS_OWNERS = ("_pytest.reports", "_pytest.runner", "_pytest.python", "_pytest.main", "_pytest.outcomes", "pluggy", "coopkit")
+
+
 def _fingerprint(value):
     code = getattr(value, "__code__", None)
     return (id(value), id(code) if code is not None else None)
 
 
+def _members(module_name, module):
+    """``(owner, name, value)`` for every callable the run depends on in ``module``."""
+    deep = module_name.startswith(_CLASS_OWNERS)
+    for attr, value in list(vars(module).items()):
+        if callable(value):
+            yield module_name, attr, value
+            if deep and isinstance(value, type) and getattr(value, "__module__", "") == module_name:
+                for member, inner in list(vars(value).items()):
+                    if callable(inner) or isinstance(inner, (staticmethod, classmethod, property)):
+                        yield module_name, f"{attr}.{member}", inner
+
+
 def _snapshot():
-    """Identities of every callable and class the test run depends on."""
+    """Identities of every callable and class the test run depends on, plus builtins and trace hooks."""
     shot = {}
     for name, module in _watched_modules().items():
-        for attr, value in list(vars(module).items()):
-            if callable(value):
-                shot[(name, attr)] = _fingerprint(value)
-                if isinstance(value, type) and getattr(value, "__module__", "").split(".")[0] in _WATCHED_PREFIXES:
-                    for member, inner in list(vars(value).items()):
-                        if callable(inner) or isinstance(inner, (staticmethod, classmethod, property)):
-                            shot[(name, f"{attr}.{member}")] = _fingerprint(inner)
+        for owner, attr, value in _members(name, module):
+            shot[(owner, attr)] = _fingerprint(value)
         shot[("sys.modules", name)] = id(module)
     for attr, value in vars(builtins).items():
         shot[("builtins", attr)] = id(value)

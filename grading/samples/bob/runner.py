@@ -1,0 +1,3 @@
+def runner(gen):
+    for _ in gen:
+        pass

@@ -1,0 +1,3 @@
+class Scheduler:
+    def run(self)
+        pass
