@@ -38,7 +38,6 @@ bench: venv
 
 ## mutation: mutmut over solutions/ with the hidden suites
 mutation: venv
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[mutation]'
 	$(PY) benchmarks/mutation.py
 
 clean:
