@@ -22,7 +22,6 @@ test: venv
 ## demo: grade the sample submissions and print the table
 demo: venv
 	$(VENV)/bin/coopkit grade-class grading/samples --out build/demo -j 2
-	$(VENV)/bin/coopkit report build/demo
 
 ## generate: rebuild stubs, public tests and tables from solutions/, grading/ and manifest.toml
 generate: venv

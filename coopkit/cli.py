@@ -41,6 +41,15 @@ def cmd_grade(args) -> int:
         sys.stdout.write(report.to_json(graded))
     else:
         report.print_submission(graded)
+    return _grader_failures(result)
+
+
+def _grader_failures(reports: dict) -> int:
+    """Exit status 1, with one line on stderr, when the grader itself failed on any exercise."""
+    failed = [f"{name}/{exercise}" for name, rep in reports.items() for exercise, data in rep["exercises"].items() if data["status"] == "grader_error"]
+    if failed:
+        print(f"coopkit: the grader itself failed on {len(failed)} exercise(s) ({', '.join(failed[:5])}); their status is grader_error in the reports", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -75,7 +84,7 @@ def cmd_grade_class(args) -> int:
 
         Console().print(report.class_table(reports, kit.manifest))
         print(f"wrote {out / 'grades.csv'} and {len(reports)} JSON reports")
-    return 0
+    return _grader_failures(reports)
 
 
 def cmd_report(args) -> int:

@@ -56,11 +56,22 @@ def class_csv(reports: dict[str, dict], manifest: Manifest) -> str:
 
 
 def class_table(reports: dict[str, dict], manifest: Manifest) -> Table:
-    table = Table(title=f"{len(reports)} submissions", title_justify="left")
-    for column in class_columns(manifest):
-        table.add_column(column.replace(".", "\n"), justify="left" if column == "student" else "right")
-    for row in class_rows(reports, manifest):
-        table.add_row(*[str(cell) for cell in row])
+    """One row per student, one column per exercise (the CSV has one per check)."""
+    table = Table(title=f"{len(reports)} submissions (per-check scores in grades.csv)", title_justify="left")
+    table.add_column("student")
+    for exercise in manifest.exercises:
+        table.add_column(exercise.name, justify="right")
+    table.add_column("total", justify="right")
+    for name in sorted(reports):
+        report = reports[name]
+        cells = []
+        for exercise in manifest.exercises:
+            data = report["exercises"][exercise.name]
+            cell = f"{data['score']}/{data['max_score']}"
+            if data["status"] != "graded":
+                cell += f" ({data['status'].replace('_', ' ')})"
+            cells.append(cell)
+        table.add_row(name, *cells, f"{report['score']}/{report['max_score']}")
     return table
 
 

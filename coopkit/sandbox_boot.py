@@ -54,7 +54,10 @@ def isolate(config):
     _write("/proc/self/uid_map", f"0 {uid} 1")
     _write("/proc/self/gid_map", f"0 {gid} 1")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    hide = [path for path in config["hide"] if os.path.isdir(path)]
+    hide = []
+    for path in sorted(set(config["hide"]), key=len):
+        if os.path.isdir(path) and not any(_under(path, outer) for outer in hide):
+            hide.append(path)  # a folder inside one already hidden is hidden with it
     keep = [(path, ro, os.open(path, os.O_PATH)) for path, ro in config["keep"] if os.path.isdir(path)]
     for path in hide:
         _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
@@ -105,9 +108,9 @@ def main():
     os.close(config["key_fd"])
     try:
         level = isolate(config) if config["isolate"] else "process"
-    except OSError as exc:
-        print(f"coopkit sandbox: isolation failed ({exc}); running without it", file=sys.stderr)
-        level = "process"
+    except OSError as exc:  # half-built isolation is unsafe and unusable: stop
+        print(f"coopkit sandbox: setting up isolation failed: {exc}", file=sys.stderr)
+        os._exit(71)
     child = os.fork()
     if child == 0:
         try:

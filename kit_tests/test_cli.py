@@ -84,3 +84,18 @@ def test_bad_input_gets_one_clear_line(args, words, klass, tmp_path):
     assert words in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_samples_get_the_scores_their_readme_promises(kit, tmp_path):
+    """The samples live inside the kit (a folder nested in a hidden one): the demo as `make demo` runs it."""
+    out = tmp_path / "demo"
+    result = coopkit("grade-class", kit.grading / "samples", "--out", out, "-j", "2")
+    assert result.returncode == 0, result.stderr
+    promised = {}
+    for line in (kit.grading / "samples" / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and "/25" in cells[2]:
+            promised[cells[0]] = int(cells[2].split("/")[0])
+    rows = {row["student"]: int(row["total"]) for row in csv.DictReader((out / "grades.csv").open())}
+    assert rows == promised
+    assert "alice" in result.stdout and "25/25" in result.stdout
