@@ -34,7 +34,7 @@ def cmd_grade(args) -> int:
     if not folder.is_dir():
         raise UsageProblem(f"no folder at {folder}: give the folder that holds async_map.py, runner.py, task.py and scheduler.py")
     kit = find_kit()
-    with grader.GradingRun.create(kit, hide_extra=[folder], seed=args.seed) as run:
+    with grader.GradingRun.create(kit, seed=args.seed) as run:
         result = grader.grade_folders(run, {folder.resolve().name: folder}, args.jobs)
     graded = next(iter(result.values()))
     if args.json:
@@ -68,7 +68,7 @@ def cmd_grade_class(args) -> int:
         raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
     out.mkdir(parents=True, exist_ok=True)
     kit = find_kit()
-    with grader.GradingRun.create(kit, hide_extra=[root, out], seed=args.seed) as run:
+    with grader.GradingRun.create(kit, seed=args.seed) as run:
         progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
         with progress:
             task = progress.add_task("", total=len(folders))

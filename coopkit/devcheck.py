@@ -53,7 +53,7 @@ def run_dev_check(kit: Kit) -> int:
         for exercise in kit.manifest.exercises:
             source = regions.drop_markers(kit.solution_file(exercise.name).read_text(encoding="utf-8"))
             (folder / f"{exercise.name}.py").write_text(source, encoding="utf-8")
-        with grader.GradingRun.create(kit, hide_extra=[scratch]) as run:
+        with grader.GradingRun.create(kit) as run:
             report = grader.grade_folders(run, {"reference": folder}, jobs=2)["reference"]
     for exercise, data in report["exercises"].items():
         for name, check in data["checks"].items():

@@ -69,6 +69,10 @@ def targets(kit: Kit) -> list[Target]:
     for exercise in kit.manifest.exercises:
         name = exercise.name
         out.append(Target(kit.public_test_file(name), lambda name=name: public_suite_text(kit, name)))
+    from . import nbbuild
+
+    for relative, text in nbbuild.course_files(kit).items():
+        out.append(Target(kit.root / "course" / relative, lambda text=text: text))
     out.append(Target(kit.root / "README.md", lambda: readme_text(kit)))
     return out
 

@@ -5,7 +5,8 @@ Design rules
    exercise at a time, into a private folder; each exercise runs in its own
    sandboxed process (see ``sandbox_boot``) with no plugin, conftest or
    sitecustomize it could bring, under a wall-clock kill, a memory limit and
-   capped output.
+   capped output, and, where Linux allows, in a root that holds nothing but
+   the Python installation and that folder.
 2. Points come only from records signed with a key the sandbox received before
    student code ran, for tests the grader knows from its own reading of the
    suite. A test with no signed "passed" record has failed. Tampering with the
@@ -170,23 +171,21 @@ def precheck(path: Path, stub: str | None) -> tuple[str, str, bytes | None]:
 
 @dataclass
 class GradingRun:
-    """Shared settings of one grading command: where things are and what to hide."""
+    """Shared settings of one grading command: the kit, the seed and a private scratch folder."""
 
     kit: Kit
     manifest: Manifest
     tmp_root: Path
-    hide: list[str]
     seed: int
     isolate: bool = True
 
     @classmethod
-    def create(cls, kit: Kit, hide_extra=(), seed=None, isolate=True):
+    def create(cls, kit: Kit, seed=None, isolate=True):
         if not kit.is_full:
             raise GraderError("grading needs the full kit (solutions/ and grading/); this looks like a student bundle")
         tmp_root = Path(tempfile.mkdtemp(prefix="coopkit-grade-"))
-        hide = [str(kit.root), str(tmp_root)] + [str(Path(p).resolve()) for p in hide_extra]
         manifest = kit.manifest
-        return cls(kit, manifest, tmp_root, hide, manifest.seed if seed is None else seed, isolate)
+        return cls(kit, manifest, tmp_root, manifest.seed if seed is None else seed, isolate)
 
     def close(self):
         shutil.rmtree(self.tmp_root, ignore_errors=True)
@@ -203,6 +202,13 @@ class GradingRun:
 
     def stub(self, module: str) -> str:
         return regions.stub_out(self.kit.solution_file(module).read_text(encoding="utf-8"))
+
+
+def sandbox_view(unit: Path) -> list[list]:
+    """Everything that exists inside an isolated sandbox: ``[path, read_only]``."""
+    keep = [["/usr", True], [sys.base_prefix, True], [sys.prefix, True]]
+    keep += [[device, False] for device in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")]
+    return keep + [[str(unit), False]]
 
 
 def _site_paths() -> list[str]:
@@ -280,8 +286,8 @@ def _run_attempt(run: GradingRun, unit: Path, selection: list[str], budget_end: 
         "key_fd": key_read,
         "result_fd": result_write,
         "isolate": run.isolate,
-        "hide": run.hide,
-        "keep": [[sys.prefix, True], [str(unit), False]],
+        "root": tempfile.mkdtemp(prefix="root-", dir=run.tmp_root),
+        "keep": sandbox_view(unit),
         "memory_mb": manifest.memory_mb,
         "cpu_seconds": manifest.exercise_budget + 10,
         "pytest_args": pytest_args,

@@ -2,12 +2,15 @@
 
 Trusted, and runs before any student code. In order:
 1. read the config and the signing key (from a pipe that is then closed);
-2. where Linux allows it, enter new user, mount and PID namespaces and hide
-   the kit, the submissions and the grader's files behind empty tmpfs mounts,
-   leaving only the Python environment (read-only) and this unit's folder;
-3. fork: the child is PID 1 of the new namespace, dies with this process
-   (PR_SET_PDEATHSIG), takes the resource limits and runs pytest; when it
-   ends, the kernel kills everything it started;
+2. where Linux allows it, enter new user, mount and PID namespaces and
+   pivot into a fresh root holding only what the run needs: ``/usr``, the
+   Python installation and environment (read-only), a few ``/dev`` nodes and
+   this unit's folder. The kit, every other checkout of it, the submissions,
+   the grader's output, ``/tmp``, ``/etc`` and home folders do not exist there;
+3. fork: the child is PID 1 of the new namespace (with no /proc, it sees no
+   other process), dies with this process (PR_SET_PDEATHSIG), takes the
+   resource limits and runs pytest; when it ends, the kernel kills everything
+   it started;
 4. exit with the child's status.
 Standard library only: it runs before sys.path holds anything else.
 """
@@ -40,12 +43,30 @@ def _write(path, text):
         handle.write(text)
 
 
-def _under(path, folder):
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+MNT_DETACH = 2
+_STATVFS_TO_MS = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC), (1024, 1024), (2048, 2048), (4096, 1 << 21))
+
+
+def _locked_flags(path):
+    """Mount flags a read-only remount must keep (a user namespace may not drop them)."""
+    flags = os.statvfs(path).f_flag
+    return sum(ms for st, ms in _STATVFS_TO_MS if flags & st)
+
+
+def _bind(libc, path, target, read_only):
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(libc, path, target, None, MS_BIND | MS_REC)
+    if read_only:
+        _mount(libc, None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _locked_flags(path))
 
 
 def isolate(config):
-    """Enter fresh namespaces and hide paths; returns the isolation level reached."""
+    """Enter fresh namespaces and pivot into a root holding only ``config['keep']``."""
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
     if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) != 0:
@@ -54,20 +75,25 @@ def isolate(config):
     _write("/proc/self/uid_map", f"0 {uid} 1")
     _write("/proc/self/gid_map", f"0 {gid} 1")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    hide = []
-    for path in sorted(set(config["hide"]), key=len):
-        if os.path.isdir(path) and not any(_under(path, outer) for outer in hide):
-            hide.append(path)  # a folder inside one already hidden is hidden with it
-    keep = [(path, ro, os.open(path, os.O_PATH)) for path, ro in config["keep"] if os.path.isdir(path)]
-    for path in hide:
-        _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for path, read_only, fd in keep:
-        if any(_under(path, hidden) for hidden in hide):
-            os.makedirs(path, exist_ok=True)
-            _mount(libc, f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        if read_only:
-            _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-        os.close(fd)
+    root = config["root"]
+    _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=755")
+    for path, read_only in config["keep"]:
+        if os.path.exists(path):
+            _bind(libc, path, root + path, read_only)
+    for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+        if os.path.islink("/" + name):
+            os.symlink(os.readlink("/" + name), f"{root}/{name}")
+    os.makedirs(f"{root}/tmp", exist_ok=True)
+    os.chmod(f"{root}/tmp", 0o1777)
+    number = SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(0, f"pivot_root is not known on {os.uname().machine}")
+    os.chdir(root)
+    if libc.syscall(number, b".", b".") != 0:
+        raise OSError(ctypes.get_errno(), f"pivot_root: {os.strerror(ctypes.get_errno())}")
+    if libc.umount2(b".", MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), f"detaching the old root: {os.strerror(ctypes.get_errno())}")
+    os.chdir("/")
     return "namespaces"
 
 
@@ -115,8 +141,6 @@ def main():
     if child == 0:
         try:
             _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if level == "namespaces":
-                _mount(_libc(), "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
             limit(config)
             code = run_pytest(config, key, level)
         except BaseException as exc:  # noqa: BLE001 - any escape ends the unit

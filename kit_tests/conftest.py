@@ -16,6 +16,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# Never collect the corpus: it holds hostile files (conftest.py, __init__.py) meant for the grader's sandbox.
+collect_ignore = ["corpus"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -24,7 +24,7 @@ def graded(kit, tmp_path_factory):
     for name in corpus_cases():
         expects[name] = build_submission(kit, CORPUS / name, root / name)
         folders[name] = root / name
-    with grader.GradingRun.create(kit, hide_extra=[root]) as run:
+    with grader.GradingRun.create(kit) as run:
         reports = grader.grade_folders(run, folders, jobs=2)
     return expects, reports
 

@@ -44,7 +44,7 @@ def grade_one(kit, tmp_path, files):
         (folder / f"{module}.py").write_text(reference_source(kit, module))
     for name, text in files.items():
         (folder / name).write_text(text)
-    with grader.GradingRun.create(kit, hide_extra=[tmp_path]) as run:
+    with grader.GradingRun.create(kit) as run:
         return grader.grade_folders(run, {"student": folder}, jobs=2)["student"]
 
 
@@ -56,7 +56,12 @@ def probe(kit, tmp_path, paths):
 
 
 def test_kit_and_submissions_are_out_of_reach(kit, tmp_path):
-    paths = [str(kit.solutions), str(kit.solution_file("runner")), str(kit.grading), str(tmp_path / "student")]
+    """Nothing but the Python installation and the unit's folder exists: not the kit, not another checkout of it."""
+    elsewhere = tmp_path / "another-checkout" / "solutions"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "runner.py").write_text(reference_source(kit, "runner"))
+    paths = [str(kit.solutions), str(kit.solution_file("runner")), str(kit.grading), str(tmp_path / "student"),
+             str(elsewhere / "runner.py"), "/etc/passwd", "/root", "/home", "/proc/self", str(kit.root / ".git")]
     report, check = probe(kit, tmp_path, paths)
     if report["isolation"] != "namespaces":
         pytest.skip("this machine does not allow user namespaces; the sandbox runs without hiding paths")

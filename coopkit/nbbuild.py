@@ -1,0 +1,148 @@
+"""The nbgrader course, built from the kit's sources: lesson pages, solutions and the manifest.
+
+The notebook is the lesson: each ``docs/`` page becomes markdown cells with
+its ``python`` code blocks as runnable example cells; then comes the
+exercise's solution cell (the reference module with its solution regions,
+grade_id = exercise) and one autograded cell per rubric check (grade_id
+``<exercise>-<check>``, the check's points). A check cell runs the check's
+public tests for the student and, between hidden-test markers, the real
+sandboxed grader: no test logic lives in the notebook. Output is plain JSON
+with sorted keys and fixed cell ids, so building twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from . import regions
+from .paths import Kit
+
+ASSIGNMENT = "coop"
+NOTEBOOK = "cooperative_multitasking.ipynb"
+INTRO = "docs/00-introduction.md"
+RELATIVE_TASK_IMPORT = re.compile(r"^from \.task import Task\n", re.MULTILINE)
+_FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
+
+CONFIG = '''"""nbgrader configuration for the coopkit course (written by `coopkit nbgrader build`)."""
+
+c = get_config()  # noqa: F821 - provided by nbgrader
+
+c.CourseDirectory.course_id = "coopkit"
+# The first check cell runs the whole sandboxed grader; a hanging submission is stopped by the grader itself.
+c.Execute.timeout = {timeout}
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+# Deleted check cells come back (commented out); `coopkit nbgrader autograde` then sets every check to its sandboxed score.
+c.OverwriteCells.add_missing_cells = True
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+'''
+
+
+def _cell(cell_type: str, source: str, cell_id: str, nbgrader: dict | None = None) -> dict:
+    cell = {"cell_type": cell_type, "id": cell_id, "metadata": {}, "source": source.strip("\n")}
+    if nbgrader is not None:
+        cell["metadata"]["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
+        if nbgrader.get("locked"):
+            cell["metadata"]["editable"] = False
+            cell["metadata"]["deletable"] = False
+    if cell_type == "code":
+        cell["execution_count"] = None
+        cell["outputs"] = []
+    return cell
+
+
+def lesson_cells(page: str, prefix: str) -> list[dict]:
+    """A markdown page as cells: prose as markdown, ```python blocks as code cells."""
+    cells, cursor, n = [], 0, 0
+    for match in _FENCE.finditer(page):
+        prose = page[cursor : match.start()].strip()
+        if prose:
+            n += 1
+            cells.append(_cell("markdown", prose, f"{prefix}-{n:02d}"))
+        n += 1
+        cells.append(_cell("code", match.group(1), f"{prefix}-{n:02d}"))
+        cursor = match.end()
+    rest = page[cursor:].strip()
+    if rest:
+        n += 1
+        cells.append(_cell("markdown", rest, f"{prefix}-{n:02d}"))
+    return cells
+
+
+def solution_cell_source(kit: Kit, exercise: str) -> str:
+    """The module's code with its solution regions; the scheduler uses the notebook's own Task."""
+    source = kit.solution_file(exercise).read_text(encoding="utf-8")
+    regions.find_regions(source, f"solutions/{exercise}.py")
+    return RELATIVE_TASK_IMPORT.sub("", source)
+
+
+def check_cell_source(exercise: str, check) -> str:
+    return (
+        f"# Check: {exercise} / {check.name} ({check.points} point{'s' * (check.points != 1)})\n"
+        f"# {check.summary}\n"
+        "# Run this cell to try the public tests of this check on your code above.\n"
+        "from coopkit.notebook import check_public, grade_check\n"
+        f'check_public("{exercise}", "{check.name}")\n'
+        "### BEGIN HIDDEN TESTS\n"
+        f'grade_check("{exercise}", "{check.name}")\n'
+        "### END HIDDEN TESTS\n"
+    )
+
+
+def notebook(kit: Kit) -> dict:
+    cells = lesson_cells((kit.root / INTRO).read_text(encoding="utf-8"), "intro")
+    for exercise in kit.manifest.exercises:
+        if exercise.part != 1:
+            continue
+        cells += lesson_cells((kit.root / exercise.lesson).read_text(encoding="utf-8"), f"{exercise.name}-lesson")
+        cells.append(_cell(
+            "markdown",
+            f"### Your turn: {exercise.title}\n\nReplace `# YOUR CODE HERE` and `raise NotImplementedError()` "
+            "in the cell below, run it, then run the check cells after it.",
+            f"{exercise.name}-task",
+        ))
+        cells.append(_cell("code", solution_cell_source(kit, exercise.name), exercise.name,
+                           {"grade": False, "solution": True, "locked": False, "grade_id": exercise.name}))
+        for check in exercise.checks:
+            cells.append(_cell("code", check_cell_source(exercise.name, check), check.key,
+                               {"grade": True, "solution": False, "locked": True, "grade_id": check.key, "points": check.points}))
+    cells.append(_cell("markdown", "## Done\n\nEvery check cell above passes? Then you have built the core of an async framework.", "done"))
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def notebook_text(kit: Kit) -> str:
+    return json.dumps(notebook(kit), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def config_text(kit: Kit) -> str:
+    budget = kit.manifest.exercise_budget
+    return CONFIG.format(timeout=int(budget * len(kit.manifest.exercises) + 60))
+
+
+def course_files(kit: Kit) -> dict[str, str]:
+    """``{relative path: text}`` of a complete nbgrader course directory."""
+    return {
+        "nbgrader_config.py": config_text(kit),
+        f"source/{ASSIGNMENT}/{NOTEBOOK}": notebook_text(kit),
+    }
+
+
+def build(kit: Kit, course_dir: Path) -> list[Path]:
+    """Write the course into ``course_dir``; returns the files written."""
+    written = []
+    for relative, text in course_files(kit).items():
+        path = Path(course_dir) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
