@@ -109,6 +109,64 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_nbgrader_build(args) -> int:
+    from . import nbbuild
+
+    course = Path(args.course_dir)
+    if course.exists() and not course.is_dir():
+        raise UsageProblem(f"{course} is a file: give a folder for the nbgrader course")
+    for path in nbbuild.build(find_kit(), course):
+        print(f"wrote {path}")
+    print(f"next: cd {course} && nbgrader generate_assignment {nbbuild.ASSIGNMENT}")
+    return 0
+
+
+def cmd_nbgrader_autograde(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import nbgrader_course
+
+    course = Path(args.course)
+    if not course.is_dir():
+        raise UsageProblem(f"no folder at {course}: give the nbgrader course folder with --course (default: the current folder)")
+    try:
+        students = nbgrader_course.students_of(course, args.assignment)
+    except nbgrader_course.CourseError as exc:
+        raise UsageProblem(str(exc)) from None
+    progress = Progress(TextColumn("autograding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    with progress:
+        task = progress.add_task("", total=len(students))
+
+        def done(student, outcome):
+            progress.update(task, advance=1, description=f"{student}: {'ok' if outcome.nbgrader_ok else 'nbgrader failed'}")
+
+        try:
+            outcomes = nbgrader_course.autograde(find_kit(), course, args.assignment, args.jobs, not args.no_check_scores, done)
+        except nbgrader_course.CourseError as exc:
+            raise UsageProblem(str(exc)) from None
+    for student, outcome in sorted(outcomes.items()):
+        if not outcome.nbgrader_ok:
+            print(f"{student}: nbgrader could not grade the notebook ({outcome.message}); scores come from the sandboxed grader")
+        if outcome.corrected:
+            print(f"{student}: {len(outcome.corrected)} check score(s) set to what the sandboxed grader gives the same code: {', '.join(outcome.corrected[:4])}")
+    print(f"autograded {len(outcomes)} submissions of {args.assignment}; next: nbgrader generate_feedback {args.assignment} && nbgrader export")
+    return 0
+
+
+def cmd_export_gradescope(args) -> int:
+    from . import gradescope
+
+    out = gradescope.build_autograder(find_kit(), Path(args.out))
+    print(f"wrote {out}: upload it as the Gradescope autograder (setup.sh and run_autograder at its root)")
+    return 0
+
+
+def cmd_gradescope_results(args) -> int:
+    from . import gradescope
+
+    return gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results))
+
+
 def cmd_dev_generate(args) -> int:
     from .generate import generate
 
@@ -150,6 +208,26 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="show the class table from a grade-class output folder")
     rep.add_argument("out", help="the --out folder of grade-class")
     rep.set_defaults(func=cmd_report)
+
+    nbg = sub.add_parser("nbgrader", help="the nbgrader course").add_subparsers(dest="nbgrader_command", metavar="NBGRADER_COMMAND")
+    build = nbg.add_parser("build", help="write a complete nbgrader course directory")
+    build.add_argument("course_dir")
+    build.set_defaults(func=cmd_nbgrader_build)
+    auto = nbg.add_parser("autograde", help="nbgrader autograde in parallel, with scores checked against the sandboxed grader")
+    auto.add_argument("assignment", nargs="?", default="coop")
+    auto.add_argument("--course", default=".", help="the nbgrader course folder (default: the current folder)")
+    auto.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="notebooks at a time (default: CPU count)")
+    auto.add_argument("--no-check-scores", action="store_true", help="leave nbgrader's scores as they are (plain nbgrader behaviour)")
+    auto.set_defaults(func=cmd_nbgrader_autograde)
+
+    export = sub.add_parser("export", help="export the grader for another platform").add_subparsers(dest="export_command", metavar="PLATFORM")
+    gs = export.add_parser("gradescope", help="a Gradescope autograder zip")
+    gs.add_argument("--out", default="autograder.zip")
+    gs.set_defaults(func=cmd_export_gradescope)
+    gsr = sub.add_parser("gradescope-results", help=argparse.SUPPRESS)
+    gsr.add_argument("submission")
+    gsr.add_argument("results")
+    gsr.set_defaults(func=cmd_gradescope_results)
 
     dev = sub.add_parser("dev", help="author commands").add_subparsers(dest="dev_command", metavar="DEV_COMMAND")
     gen = dev.add_parser("generate", help="rebuild stubs, public tests and tables from solutions/, grading/ and the manifest")

@@ -117,6 +117,7 @@ class Implementation:
 
     def __init__(self, folder):
         self.folder = Path(folder).resolve()
+        self._hanging = {}  # module name -> message, for imports that never finished
 
     def _purge(self):
         for name in list(sys.modules):
@@ -142,8 +143,16 @@ class Implementation:
         path = self.folder / f"{name}.py"
         if not path.is_file():
             raise ImplementationError(f"{name}.py is missing from {self.folder}: the exercise has no code to test.")
+        if name in self._hanging:
+            raise ImplementationError(self._hanging[name])
         try:
             return importlib.import_module(f"{PACKAGE}.{name}")
+        except TestTimeout:
+            self._hanging[name] = (
+                f"importing {name}.py never finished: code at the top level of the file loops or waits forever. "
+                "Move it into a function, or remove it."
+            )
+            raise
         except SyntaxError as exc:
             where = f"line {exc.lineno}" if exc.lineno else "somewhere"
             raise ImplementationError(

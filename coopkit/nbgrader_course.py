@@ -129,7 +129,12 @@ def reconcile(kit: Kit, course: Path, assignment: str, outcomes: dict[str, Stude
             gb.update_or_create_student(student)
             try:
                 submission = gb.find_submission_notebook(notebook_id, assignment, student)
-            except MissingEntry:
+            except MissingEntry:  # nbgrader could not grade it: give the student a complete row
+                try:
+                    gb.find_submission(assignment, student)
+                    gb.remove_submission(assignment, student)
+                except MissingEntry:
+                    pass
                 gb.add_submission(assignment, student)
                 submission = gb.find_submission_notebook(notebook_id, assignment, student)
             for grade in submission.grades:

@@ -1,0 +1,229 @@
+"""The whole nbgrader round trip with the real nbgrader, its SQLite gradebook and real kernels.
+
+build -> generate_assignment -> submissions (honest and hostile) -> coopkit nbgrader autograde -j 2
+-> generate_feedback -> export, checked cell by cell against `coopkit grade` on the same code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coopkit import grader, nbbuild
+from coopkit.nbgrader_course import autograde, fill_notebook, nbgrader
+
+from .conftest import reference_source
+
+pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
+
+NOTEBOOK_ID = nbbuild.NOTEBOOK.removesuffix(".ipynb")
+RUNNER_BUG = "def runner(gen):\n    for _ in gen:\n        pass\n"
+LIFO = None  # filled from the corpus at run time
+
+
+def corpus_file(name, module):
+    return (Path(__file__).parent / "corpus" / name / f"{module}.py").read_text()
+
+
+def honest_students(reference):
+    return {
+        "ref": dict(reference),
+        "bob": dict(reference, runner=RUNNER_BUG),
+        "carol": dict(reference, scheduler=corpus_file("bug_sched_lifo", "scheduler")),
+        "dave": dict(reference, task=corpus_file("bug_task_instance_counter", "task"), async_map=corpus_file("bug_am_yield_before_work", "async_map")),
+    }
+
+
+def edit_cells(nb, edit):
+    for cell in list(nb["cells"]):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        edit(nb, cell, grade_id)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def course(kit, tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    nbbuild.build(kit, course)
+    with (course / "nbgrader_config.py").open("a") as config:
+        config.write("c.Execute.timeout = 20  # short for the test's endless-loop notebook\n")
+    nbgrader(course, "generate_assignment", "coop", "--force")
+    release = json.loads((course / "release" / "coop" / nbbuild.NOTEBOOK).read_text())
+    reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.exercises}
+    code = honest_students(reference)
+    notebooks = {name: fill_notebook(release, sources) for name, sources in code.items()}
+    notebooks["stub"] = release
+    # Hostile notebooks: each must still get a row, a message, and never more than its code earns.
+    code["eve"] = dict(reference, runner=RUNNER_BUG)
+
+    def delete_and_edit(nb, cell, grade_id):
+        if grade_id == "runner-stop_value":
+            nb["cells"].remove(cell)
+        if grade_id == "runner-exception_propagation":
+            cell["source"] = "print('all good')"
+
+    notebooks["eve"] = edit_cells(fill_notebook(release, code["eve"]), delete_and_edit)
+    code["fay"] = dict(reference, runner=RUNNER_BUG)
+
+    def to_markdown(nb, cell, grade_id):
+        if grade_id == "runner-stop_value":
+            cell["cell_type"] = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+
+    notebooks["fay"] = edit_cells(fill_notebook(release, code["fay"]), to_markdown)
+    code["gus"] = dict(reference, runner="import os\nos._exit(0)\n" + reference["runner"])
+    code["hal"] = dict(reference, task="while True:\n    pass\n" + reference["task"])
+    code["ivy"] = dict(reference, async_map="print('x' * (100 * 1024 * 1024))\n" + reference["async_map"])
+    code["lee"] = dict(reference)
+    code["max"] = dict(reference, runner="import sys, warnings\nwarnings.warn('deprecated thing')\nprint('note', file=sys.stderr)\n" + reference["runner"])
+    code["ned"] = dict(reference, runner=RUNNER_BUG, async_map="import coopkit.notebook as nb\nnb.grade_check = lambda exercise, check: 100.0\n" + reference["async_map"])
+    for name in ("gus", "hal", "ivy", "lee", "max", "ned"):
+        notebooks[name] = fill_notebook(release, code[name])
+    for name, nb in notebooks.items():
+        folder = course / "submitted" / name / "coop"
+        folder.mkdir(parents=True)
+        (folder / nbbuild.NOTEBOOK).write_text(json.dumps(nb))
+    (course / "submitted" / "jay" / "coop").mkdir(parents=True)
+    (course / "submitted" / "jay" / "coop" / nbbuild.NOTEBOOK).write_text('{"cells": [ this is not json')
+    (course / "submitted" / "kim" / "coop").mkdir(parents=True)
+    (course / "submitted" / "lee" / "coop" / "conftest.py").write_text("import os\nos._exit(0)\n")
+    (course / "submitted" / "lee" / "coop" / "notes.txt").write_text("extra file")
+    honest = {name: course / "submitted" / name for name in ("ref", "bob", "carol", "dave")}
+    plain = tmp_path_factory.mktemp("plain")
+    shutil.copytree(course, plain, dirs_exist_ok=True)
+    for student in (plain / "submitted").iterdir():
+        if student.name not in honest:
+            shutil.rmtree(student)
+    outcomes = autograde(kit, course, "coop", jobs=2)
+    nbgrader(plain, "autograde", "coop", "--create")
+    nbgrader(course, "generate_feedback", "coop", "--force", check=False)
+    nbgrader(course, "export")
+    code["stub"] = None
+    return {"dir": course, "plain": plain, "code": code, "outcomes": outcomes, "release": release}
+
+
+def gradebook_scores(course: Path) -> dict[str, dict[str, float]]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in gb.students:
+            try:
+                nb = gb.find_submission_notebook(NOTEBOOK_ID, "coop", student.id)
+            except MissingEntry:
+                continue
+            scores[student.id] = {grade.name: grade.score for grade in nb.grades if "-" in grade.name}
+    return scores
+
+
+def sandbox_scores(kit, code: dict | None, tmp_path: Path) -> dict[str, float]:
+    keys = [check.key for check in kit.manifest.checks]
+    if code is None:
+        return {key: 0.0 for key in keys}
+    folder = tmp_path / "code"
+    folder.mkdir(parents=True, exist_ok=True)
+    for exercise, source in code.items():
+        (folder / f"{exercise}.py").write_text(source)
+    with grader.GradingRun.create(kit) as run:
+        report = grader.grade_folders(run, {"x": folder}, jobs=2)["x"]
+    return {f"{e}-{c}": float(v["score"]) for e, d in report["exercises"].items() for c, v in d["checks"].items()}
+
+
+def test_every_student_has_a_full_row(course, kit):
+    scores = gradebook_scores(course["dir"])
+    students = {p.name for p in (course["dir"] / "submitted").iterdir()}
+    assert set(scores) == students
+    for student, cells in scores.items():
+        assert set(cells) == {check.key for check in kit.manifest.checks}, student
+
+
+@pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned"])
+def test_gradebook_matches_coopkit_grade_cell_by_cell(course, kit, student, tmp_path):
+    code = course["code"][student] if student != "stub" else {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.exercises}
+    assert gradebook_scores(course["dir"])[student] == sandbox_scores(kit, code, tmp_path)
+
+
+def test_unreadable_and_missing_notebooks_score_zero_with_a_message(course, kit):
+    scores = gradebook_scores(course["dir"])
+    for student in ("jay", "kim"):
+        assert all(score == 0 for score in scores[student].values())
+        assert not course["outcomes"][student].nbgrader_ok and course["outcomes"][student].message
+
+
+def test_honest_scores_are_nbgraders_own(course):
+    """For honest notebooks the sandbox check changes nothing, and plain sequential nbgrader agrees."""
+    ours, plain = gradebook_scores(course["dir"]), gradebook_scores(course["plain"])
+    for student in ("ref", "bob", "carol", "dave"):
+        assert course["outcomes"][student].nbgrader_ok
+        assert course["outcomes"][student].corrected == []
+        assert ours[student] == plain[student]
+    assert plain["ref"] and all(v > 0 for v in plain["ref"].values())
+    assert plain["bob"]["runner-stop_value"] == 0
+
+
+def test_kernel_tricks_never_raise_a_score(course):
+    """The cheat that patched grade_check in the kernel was caught by the sandbox check."""
+    assert any(entry.startswith("runner-stop_value") for entry in course["outcomes"]["ned"].corrected)
+
+
+def test_exported_csv_has_the_totals(course):
+    rows = {row["student_id"]: row for row in csv.DictReader((course["dir"] / "grades.csv").open())}
+    scores = gradebook_scores(course["dir"])
+    for student, cells in scores.items():
+        assert float(rows[student]["raw_score"]) == pytest.approx(sum(cells.values()))
+    assert float(rows["ref"]["raw_score"]) == 25 and float(rows["bob"]["raw_score"]) == 22
+
+
+def test_release_holds_no_solution_and_no_hidden_test(course, kit):
+    """Solution cells keep only nbgrader's stub; no solution block and no hidden line appears anywhere."""
+    from coopkit import regions
+
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in course["release"]["cells"]}
+    everything = "\n".join("".join(c["source"]) for c in course["release"]["cells"])
+    for exercise in kit.manifest.exercises:
+        for region in regions.find_regions(kit.solution_file(exercise.name).read_text()):
+            body = [line.strip() for line in region.body if line.strip()]
+            assert "\n".join(region.body) not in everything
+            for line in body:
+                assert line not in cells[exercise.name].splitlines() and "    " + line not in cells[exercise.name], line
+        assert "raise NotImplementedError()" in cells[exercise.name]
+    assert "grade_check(" not in everything and "BEGIN HIDDEN" not in everything and "BEGIN SOLUTION" not in everything
+
+
+def test_feedback_shows_messages_not_test_source(course, kit):
+    feedback = (course["dir"] / "feedback" / "bob" / "coop" / f"{NOTEBOOK_ID}.html").read_text()
+    assert "StopIteration.value" in feedback and "likely cause" in feedback
+    hidden = set()
+    for exercise in kit.manifest.exercises:
+        hidden |= set(re.findall(r"def (test_\w+)", kit.suite_file(exercise.name).read_text()))
+    assert not [name for name in hidden if name in feedback]
+    assert "def check_" not in feedback and "fail(" not in feedback
+
+
+def test_validate_fails_for_stubs_and_passes_when_solved(course, kit, tmp_path):
+    stub = tmp_path / "stub.ipynb"
+    stub.write_text(json.dumps(course["release"]))
+    failed = nbgrader(course["dir"], "validate", str(stub), check=False)
+    assert "VALIDATION FAILED" in failed.stdout + failed.stderr
+    reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.exercises}
+    solved = tmp_path / "solved.ipynb"
+    solved.write_text(json.dumps(fill_notebook(course["release"], reference)))
+    passed = nbgrader(course["dir"], "validate", str(solved), check=False)
+    assert "Success!" in passed.stdout + passed.stderr, passed.stdout + passed.stderr
+
+
+def test_course_builds_to_the_same_bytes_and_is_committed(kit, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    nbbuild.build(kit, first)
+    nbbuild.build(kit, second)
+    for relative in nbbuild.course_files(kit):
+        assert (first / relative).read_bytes() == (second / relative).read_bytes()
+        assert (first / relative).read_bytes() == (kit.root / "course" / relative).read_bytes(), "run `coopkit dev generate`"
