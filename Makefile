@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 test: venv
 	$(PY) -m pytest kit_tests -q -p no:cacheprovider -o timeout=900 --ignore=kit_tests/corpus
 
-## demo: grade the sample submissions and print the table
+## demo: grade the sample submissions, then the same through nbgrader, and print the tables
 demo: venv
 	$(VENV)/bin/coopkit grade-class grading/samples --out build/demo -j 2
+	$(PY) scripts/nbgrader_demo.py build/nbgrader-demo
 
 ## generate: rebuild stubs, public tests and tables from solutions/, grading/ and manifest.toml
 generate: venv
@@ -34,6 +35,7 @@ check: venv
 ## bench: speed figures for the README
 bench: venv
 	$(PY) benchmarks/bench_grader.py
+	$(PY) benchmarks/bench_nbgrader.py
 
 ## mutation: mutmut over solutions/ with the hidden suites
 mutation: venv

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,9 @@ def reconcile(kit: Kit, course: Path, assignment: str, outcomes: dict[str, Stude
 
     reports = sandbox_reports(kit, course, assignment, list(outcomes), jobs)
     notebook_id = NOTEBOOK.removesuffix(".ipynb")
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        warnings.simplefilter("ignore")
         for student, outcome in outcomes.items():
             outcome.report = reports.get(student)
             gb.update_or_create_student(student)

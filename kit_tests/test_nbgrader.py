@@ -193,7 +193,7 @@ def test_release_holds_no_solution_and_no_hidden_test(course, kit):
             body = [line.strip() for line in region.body if line.strip()]
             assert "\n".join(region.body) not in everything
             for line in body:
-                assert line not in cells[exercise.name].splitlines() and "    " + line not in cells[exercise.name], line
+                assert line not in [text.strip() for text in cells[exercise.name].splitlines()], line
         assert "raise NotImplementedError()" in cells[exercise.name]
     assert "grade_check(" not in everything and "BEGIN HIDDEN" not in everything and "BEGIN SOLUTION" not in everything
 

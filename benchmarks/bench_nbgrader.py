@@ -1,0 +1,76 @@
+"""nbgrader figures for the README, measured side by side in one run.
+
+On N submissions (default 20) of the coop notebook:
+* plain ``nbgrader autograde coop`` (sequential, nbgrader's own command);
+* ``coopkit nbgrader autograde coop -j 2`` (parallel; scores checked against the sandbox);
+* ``coopkit grade-class -j 2`` on the same code as module files (the fast path).
+
+Usage: python benchmarks/bench_nbgrader.py [--students N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from coopkit import nbbuild, regions  # noqa: E402
+from coopkit.nbgrader_course import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
+from coopkit.paths import Kit  # noqa: E402
+
+
+def timed(command, cwd) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=nbgrader_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=20)
+    args = parser.parse_args()
+    kit = Kit(ROOT)
+    scratch = Path(tempfile.mkdtemp(prefix="coopkit-nbbench-"))
+    try:
+        base = scratch / "base"
+        nbbuild.build(kit, base)
+        nbgrader(base, "generate_assignment", "coop", "--force")
+        release = json.loads((base / "release" / "coop" / nbbuild.NOTEBOOK).read_text())
+        reference = {e.name: regions.drop_markers(kit.solution_file(e.name).read_text()) for e in kit.manifest.exercises}
+        modules = scratch / "modules"
+        for n in range(args.students):
+            folder = base / "submitted" / f"s{n:02d}" / "coop"
+            folder.mkdir(parents=True)
+            (folder / nbbuild.NOTEBOOK).write_text(json.dumps(fill_notebook(release, reference)))
+            (modules / f"s{n:02d}").mkdir(parents=True)
+            for name, source in reference.items():
+                (modules / f"s{n:02d}" / f"{name}.py").write_text(source)
+        plain, ours = scratch / "plain", scratch / "ours"
+        shutil.copytree(base, plain)
+        shutil.copytree(base, ours)
+        t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", "coop", "--create"], plain)
+        t_ours = timed([sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "-j", "2"], ours)
+        t_ours_nocheck = None
+        fast = timed([sys.executable, "-m", "coopkit.cli", "grade-class", str(modules), "--out", str(scratch / "out"), "-j", "2", "--quiet"], ROOT)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    n = args.students
+    print("| measurement | wall time | per submission |")
+    print("|---|---:|---:|")
+    print(f"| plain `nbgrader autograde coop`, {n} notebooks | {t_plain:.1f} s | {t_plain / n:.2f} s |")
+    print(f"| `coopkit nbgrader autograde coop -j 2`, {n} notebooks (scores checked in the sandbox) | {t_ours:.1f} s | {t_ours / n:.2f} s |")
+    print(f"| `coopkit grade-class -j 2`, the same {n} submissions as files | {fast:.1f} s | {fast / n:.2f} s |")
+    print(f"| speed-up of `-j 2` over plain nbgrader | {t_plain / t_ours:.2f}x | target ≥ 1.6x |")
+    print(f"| grade-class per submission vs plain nbgrader | {t_plain / fast:.1f}x faster | target ≥ 5x |")
+
+
+if __name__ == "__main__":
+    main()
