@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .manifest import ManifestError
+from .student import StudentProblem
 from .paths import find_kit
 
 
@@ -167,6 +168,18 @@ def cmd_gradescope_results(args) -> int:
     return gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results))
 
 
+def cmd_bundle(args) -> int:
+    from .bundle import build_bundle
+
+    out = Path(args.out)
+    kit = find_kit()
+    if out.resolve() == kit.root or kit.root in out.resolve().parents and out.resolve().parent == kit.root and out.name in ("exercises", "tests", "solutions", "grading", "coopkit", "docs"):
+        raise UsageProblem(f"--out {out} would overwrite part of the kit: choose a new folder")
+    path = build_bundle(kit, out)
+    print(f"wrote the student bundle to {path}: students run `python3 -m venv .venv && .venv/bin/pip install -e .` then `.venv/bin/pytest` there")
+    return 0
+
+
 def cmd_dev_generate(args) -> int:
     from .generate import generate
 
@@ -190,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coopkit", description="Build a tiny async framework from plain generators, and grade it.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    from .studentcli import add_student_commands
+
+    add_student_commands(sub)
+
     grade = sub.add_parser("grade", help="grade one submission folder")
     grade.add_argument("submission", help="folder with the student's async_map.py, runner.py, task.py, scheduler.py")
     grade.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -204,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
     klass.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
     klass.set_defaults(func=cmd_grade_class)
+
+    bun = sub.add_parser("bundle", help="build the student distribution (no solutions, no hidden tests, no grader)")
+    bun.add_argument("--out", required=True)
+    bun.set_defaults(func=cmd_bundle)
 
     rep = sub.add_parser("report", help="show the class table from a grade-class output folder")
     rep.add_argument("out", help="the --out folder of grade-class")
@@ -246,7 +267,7 @@ def main(argv=None) -> int:
         return 2
     try:
         return args.func(args)
-    except (UsageProblem, ManifestError) as exc:
+    except (UsageProblem, ManifestError, StudentProblem) as exc:
         print(f"coopkit {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -91,6 +91,16 @@ def check_cell_source(exercise: str, check) -> str:
     )
 
 
+def timeline_cells() -> list[dict]:
+    """A picture of the interleaving: the notebook's own Scheduler, run and drawn step by step."""
+    return [
+        _cell("markdown", "### See it\n\nThe cell below runs a small workload on *your* `Scheduler` and draws every "
+              "step: one row per task, one column per `next()` call. Tasks take turns; C adds task D while it runs; "
+              "E fails and is dropped while the others carry on.", "timeline-intro"),
+        _cell("code", "from coopkit.trace import show\n\nshow(Scheduler)", "timeline"),
+    ]
+
+
 def notebook(kit: Kit) -> dict:
     cells = lesson_cells((kit.root / INTRO).read_text(encoding="utf-8"), "intro")
     for exercise in kit.manifest.exercises:
@@ -108,6 +118,8 @@ def notebook(kit: Kit) -> dict:
         for check in exercise.checks:
             cells.append(_cell("code", check_cell_source(exercise.name, check), check.key,
                                {"grade": True, "solution": False, "locked": True, "grade_id": check.key, "points": check.points}))
+        if exercise.name == "scheduler":
+            cells += timeline_cells()
     cells.append(_cell("markdown", "## Done\n\nEvery check cell above passes? Then you have built the core of an async framework.", "done"))
     return {
         "cells": cells,

@@ -4,12 +4,15 @@
   given module code (how tests and benchmarks make submissions).
 * ``notebook_sources``: the exercise code of a submitted notebook, read from
   the file, outside any kernel.
-* ``autograde``: ``nbgrader autograde`` for each student, ``jobs`` at a time,
-  each in its own process on the shared SQLite gradebook; then every check of
-  every student is set to what the sandboxed grader gives the same code, so
-  nothing done inside the notebook kernel (patching the checker, deleting
-  check cells, killing the kernel) can raise a score, and every student has a
-  full row even when nbgrader could not grade the notebook.
+* ``autograde``: first the sandboxed grader grades every notebook's code
+  (read from the file, ``jobs`` sandboxes at a time) and leaves the reports
+  where the kernels' check cells find them; then ``jobs`` nbgrader workers,
+  each one process over its share of the students, autograde on the shared
+  SQLite gradebook; last, every check of every student is set to the
+  grader's own copy of the report, so nothing done inside a notebook kernel
+  (patching the checker, forging the cache, deleting check cells, killing the
+  kernel) can raise a score, and every student has a full row even when
+  nbgrader could not grade the notebook.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -84,51 +88,61 @@ def students_of(course: Path, assignment: str) -> list[str]:
     return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
 
 
-def _autograde_one(course: Path, assignment: str, student: str) -> tuple[bool, str]:
-    args = ["autograde", assignment, "--student", student, "--create", "--force"]
-    result = nbgrader(course, *args, check=False)
-    if result.returncode != 0 and "database is locked" in (result.stdout + result.stderr):
-        result = nbgrader(course, *args, check=False)  # another worker held the gradebook: once more
-    log = (result.stderr + result.stdout).strip().splitlines()
-    errors = [line for line in log if "ERROR" in line or "Error" in line]
-    return result.returncode == 0, (errors[-1] if errors else (log[-1] if log else ""))[:300]
+def _autograde_group(course: Path, assignment: str, group: list[str], everyone: list[str], cache: Path | None) -> str:
+    """One nbgrader process over ``group`` (the others excluded); returns its log."""
+    others = [student for student in everyone if student not in group]
+    args = ["autograde", assignment, "--create", "--force"]
+    if others:
+        args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
+    env = nbgrader_env()
+    if cache is not None:
+        env["COOPKIT_REPORT_CACHE"] = str(cache)
+    for _ in range(2):  # a second go if another worker held the gradebook too long
+        result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True)
+        log = result.stderr + result.stdout
+        if "database is locked" not in log:
+            break
+    return log
 
 
-def sandbox_reports(kit: Kit, course: Path, assignment: str, students: list[str], jobs: int) -> dict[str, dict | None]:
-    """The sandboxed grader's report for each student's submitted notebook (None: no readable notebook)."""
-    folders, reports = {}, {}
-    scratch = Path(grader.tempfile.mkdtemp(prefix="coopkit-nbsrc-"))
+def _student_result(course: Path, assignment: str, student: str, log: str) -> tuple[bool, str]:
+    graded = (course / "autograded" / student / assignment / NOTEBOOK).is_file()
+    lines = [line for line in log.splitlines() if student in line and ("ERROR" in line or "WARNING" in line)]
+    if graded:
+        return True, ""
+    return False, (lines[-1] if lines else "no autograded notebook was written").strip()[:300]
+
+
+def _read_sources(course: Path, assignment: str, student: str, kit: Kit) -> dict[str, str] | None:
     try:
-        for student in students:
-            path = course / "submitted" / student / assignment / NOTEBOOK
-            try:
-                sources = notebook_sources(path, kit)
-            except (OSError, ValueError, AttributeError, TypeError):
-                reports[student] = None
-                continue
-            folder = scratch / student
+        return notebook_sources(course / "submitted" / student / assignment / NOTEBOOK, kit)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None  # missing or unreadable notebook: no code, no points
+
+
+def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int) -> dict[str, dict]:
+    """The sandboxed grader's report for each student's exercise code."""
+    with tempfile.TemporaryDirectory(prefix="coopkit-nbsrc-") as scratch:
+        folders = {}
+        for student, modules in sources.items():
+            folder = Path(scratch) / student
             folder.mkdir()
-            for exercise, source in sources.items():
+            for exercise, source in modules.items():
                 (folder / f"{exercise}.py").write_text(source, encoding="utf-8")
             folders[student] = folder
         with grader.GradingRun.create(kit) as run:
-            reports.update(grader.grade_folders(run, folders, jobs))
-    finally:
-        grader.shutil.rmtree(scratch, ignore_errors=True)
-    return reports
+            return grader.grade_folders(run, folders, jobs)
 
 
-def reconcile(kit: Kit, course: Path, assignment: str, outcomes: dict[str, StudentOutcome], jobs: int) -> None:
-    """Make every student's gradebook scores equal the sandboxed grader's, creating missing rows."""
+def reconcile(course: Path, assignment: str, outcomes: dict[str, StudentOutcome]) -> None:
+    """Make every student's gradebook scores equal their sandbox report, creating missing rows."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    reports = sandbox_reports(kit, course, assignment, list(outcomes), jobs)
     notebook_id = NOTEBOOK.removesuffix(".ipynb")
     # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
         for student, outcome in outcomes.items():
-            outcome.report = reports.get(student)
             gb.update_or_create_student(student)
             try:
                 submission = gb.find_submission_notebook(notebook_id, assignment, student)
@@ -153,7 +167,9 @@ def reconcile(kit: Kit, course: Path, assignment: str, outcomes: dict[str, Stude
 
 
 def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 1, check_scores: bool = True, on_done=None) -> dict[str, StudentOutcome]:
-    """nbgrader autograde for every student, ``jobs`` at a time, then (by default) scores checked against the sandbox."""
+    """Sandbox first, then ``jobs`` nbgrader workers, then (by default) the gradebook set from the sandbox reports."""
+    from .notebook import report_key
+
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").is_file():
         raise CourseError(f"{course} is not an nbgrader course (no nbgrader_config.py): build one with `coopkit nbgrader build DIR`")
@@ -161,13 +177,25 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
         raise CourseError(f"assignment {assignment!r} has no release: run `nbgrader generate_assignment {assignment}` in {course} first")
     students = students_of(course, assignment)
     outcomes = {student: StudentOutcome(student) for student in students}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_autograde_one, course, assignment, student): student for student in students}
-        for future in as_completed(futures):
-            student = futures[future]
-            outcomes[student].nbgrader_ok, outcomes[student].message = future.result()
-            if on_done:
-                on_done(student, outcomes[student])
+    cache = None
+    with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch:
+        if check_scores:
+            sources = {student: _read_sources(course, assignment, student, kit) for student in students}
+            reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs)
+            cache = Path(scratch)
+            for student, src in sources.items():
+                outcomes[student].report = reports.get(student)
+                if src is not None and reports.get(student):
+                    (cache / f"{report_key(src)}.json").write_text(json.dumps(reports[student]), encoding="utf-8")
+        groups = [students[n::max(1, jobs)] for n in range(max(1, jobs))]
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(_autograde_group, course, assignment, group, students, cache): group for group in groups if group}
+            for future in as_completed(futures):
+                log = future.result()
+                for student in futures[future]:
+                    outcomes[student].nbgrader_ok, outcomes[student].message = _student_result(course, assignment, student, log)
+                    if on_done:
+                        on_done(student, outcomes[student])
     if check_scores:
-        reconcile(kit, course, assignment, outcomes, jobs)
+        reconcile(course, assignment, outcomes)
     return outcomes

@@ -6,6 +6,7 @@ on. A check counts as passing when every one of its tests in this run passed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -74,13 +75,21 @@ class Progress:
         self.outcomes.setdefault((report.coopkit_exercise, check), []).append(result)
 
     @pytest.hookimpl(trylast=True)
-    def pytest_terminal_summary(self, terminalreporter):
+    def pytest_terminal_summary(self, terminalreporter, config):
+        target = config.getoption("coopkit_states", None)
+        if target:
+            states = check_states(self.outcomes, self.manifest)
+            Path(target).write_text(json.dumps([{"exercise": e, "check": c, "state": s} for (e, c), s in states.items()]))
         if not self.outcomes:
             return
         states = check_states(self.outcomes, self.manifest)
         terminalreporter.write_sep("=", "coopkit progress")
         for line in summary_lines(states, self.manifest):
             terminalreporter.write_line(line)
+
+
+def pytest_addoption(parser):
+    parser.getgroup("coopkit").addoption("--coopkit-states", dest="coopkit_states", default=None, help="write each check's state as JSON to this file")
 
 
 def pytest_configure(config):

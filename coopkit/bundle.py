@@ -1,0 +1,125 @@
+"""The student distribution: everything a student needs, nothing a grader keeps.
+
+In: the stubs (also kept under ``stubs/`` for ``coopkit reset``), the public
+tests, the lesson pages, a student notebook, the manifest (for hints and
+progress), the student half of the package and a student pyproject and README.
+Out: solutions, hidden suites, the grader, the sandbox, the nbgrader and
+Gradescope tooling, the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from . import nbbuild, regions
+from .paths import Kit
+
+STUDENT_MODULES = ("__init__.py", "harness.py", "progress.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "notebook.py")
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "coopkit-student"
+version = "{version}"
+description = "Cooperative multitasking from plain generators: the exercises."
+requires-python = ">=3.10"
+dependencies = [
+    "pytest>=7.4",
+    "pytest-timeout>=2.2",
+    "rich>=13",
+    "watchfiles>=0.21",
+    "tomli>=2.0; python_version < '3.11'",
+]
+
+[project.optional-dependencies]
+notebook = ["jupyterlab>=4", "matplotlib>=3.7"]
+
+[project.scripts]
+coopkit = "coopkit.studentcli:main"
+
+[tool.setuptools]
+packages = ["coopkit"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+addopts = "-p no:cacheprovider -rN -p coopkit.harness -p coopkit.progress"
+timeout = 10
+"""
+
+README = """# Cooperative multitasking from plain generators
+
+Four exercises build the core of an async framework out of Python generators:
+`async_map`, `runner`, `Task` and `Scheduler`. The lesson is in `docs/` (and
+in `notebook/`, if you prefer Jupyter).
+
+## Set up (once)
+
+```sh
+python3 -m venv .venv && .venv/bin/pip install -e .
+.venv/bin/pytest
+```
+
+The second command runs the public tests. They all fail at first: every
+exercise starts as a stub. Activate the environment (`. .venv/bin/activate`)
+to type `pytest` and `coopkit` directly.
+
+## Work
+
+1. Read `docs/00-introduction.md`, then `docs/01-async_map.md`.
+2. Open `exercises/async_map.py`, replace the `TODO` and the
+   `raise NotImplementedError(...)` with your code.
+3. Run `pytest`. A failure says what was called, what was expected, what came
+   back and the likely cause. The summary at the end says what to do next.
+
+| command | what it does |
+|---|---|
+| `pytest` | the public tests, with a progress summary |
+| `coopkit status` | a progress bar over every exercise and check |
+| `coopkit watch` | reruns the current exercise's tests every time you save (`--poll` where file events do not work) |
+| `coopkit hint async_map` | one more hint each time you ask |
+| `coopkit reset async_map` | puts the stub back; your version is kept in `.coopkit/backups/` |
+| `coopkit trace` | your Scheduler's run drawn as a timeline |
+
+Your teacher grades with hidden tests that check more cases than the public
+ones: write code that works for any input, not just the examples.
+"""
+
+
+def student_notebook(kit: Kit) -> str:
+    """The lesson notebook as a student gets it: solution regions stubbed, hidden lines removed."""
+    nb = nbbuild.notebook(kit)
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            cell["source"] = regions.stub_out(cell["source"] + "\n").rstrip("\n")
+        elif meta.get("grade"):
+            cell["source"] = regions.remove_hidden(cell["source"] + "\n").rstrip("\n").replace(", grade_check", "")
+        cell["metadata"].pop("nbgrader", None)
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build_bundle(kit: Kit, out: Path) -> Path:
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "coopkit").mkdir(parents=True)
+    for name in STUDENT_MODULES:
+        shutil.copyfile(kit.root / "coopkit" / name, out / "coopkit" / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(kit.exercises, out / "exercises", ignore=ignore)
+    shutil.copytree(kit.tests, out / "tests", ignore=ignore)
+    shutil.copytree(kit.docs, out / "docs", ignore=ignore)
+    shutil.copytree(kit.exercises, out / "stubs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "__init__.py"))
+    shutil.copyfile(kit.manifest_path, out / "manifest.toml")
+    from . import __version__
+
+    (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__), encoding="utf-8")
+    (out / "README.md").write_text(README, encoding="utf-8")
+    (out / ".gitignore").write_text(".venv/\n__pycache__/\n.coopkit/\n*.egg-info/\n", encoding="utf-8")
+    (out / "notebook").mkdir()
+    (out / "notebook" / nbbuild.NOTEBOOK).write_text(student_notebook(kit), encoding="utf-8")
+    return out

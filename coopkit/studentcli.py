@@ -1,0 +1,148 @@
+"""The student's commands: status, hint, watch, reset, solution, trace.
+
+Registered into the full ``coopkit`` command, and the whole command of a
+student bundle (``coopkit.studentcli:main``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress_bar import ProgressBar
+from rich.syntax import Syntax
+from rich.table import Table
+
+from . import student
+from .paths import find_kit
+from .progress import FAILED, PASSED, TODO
+
+MARKS = {PASSED: "[green]✔ passed[/green]", FAILED: "[red]✘ failed[/red]", TODO: "[dim]· not started[/dim]"}
+
+
+def cmd_status(args) -> int:
+    kit = find_kit()
+    states = student.public_states(kit)
+    manifest = kit.manifest
+    earned = sum(c.points for c in manifest.checks if states.get((c.exercise, c.name)) == PASSED)
+    console = Console()
+    console.print(f"[bold]{manifest.title}[/bold]: {earned}/{manifest.points} points from the public tests")
+    console.print(ProgressBar(total=manifest.points, completed=earned, width=50))
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("exercise")
+    table.add_column("check")
+    table.add_column("points", justify="right")
+    table.add_column("public tests")
+    for exercise in manifest.exercises:
+        for check in exercise.checks:
+            state = states.get((exercise.name, check.name), TODO)
+            table.add_row(exercise.name, check.name, str(check.points), MARKS.get(state, state))
+    console.print(table)
+    upcoming = student.current_exercise(kit, states)
+    if upcoming is None:
+        console.print("Every public check passes. The hidden grading suites check more cases: keep your code general.")
+    else:
+        console.print(f"Next: [bold]{upcoming.title}[/bold] in exercises/{upcoming.name}.py  (stuck? coopkit hint {upcoming.name})")
+    return 0
+
+
+def cmd_hint(args) -> int:
+    hints, total = student.next_hint(find_kit(), args.exercise)
+    console = Console()
+    for number, hint in enumerate(hints, 1):
+        console.print(f"[bold]hint {number}/{total}[/bold] {hint}")
+    if len(hints) == total:
+        console.print(f"[dim]that was the last hint for {args.exercise}.[/dim]")
+    else:
+        console.print(f"[dim]run `coopkit hint {args.exercise}` again for the next one.[/dim]")
+    return 0
+
+
+def cmd_reset(args) -> int:
+    backup = student.reset(find_kit(), args.exercise)
+    where = f"; your previous version is in {backup}" if backup else ""
+    print(f"exercises/{args.exercise}.py is the fresh stub again{where}")
+    return 0
+
+
+def cmd_solution(args) -> int:
+    text = student.solution(find_kit(), args.exercise, force=args.force)
+    Console().print(Syntax(text, "python", line_numbers=False))
+    return 0
+
+
+def cmd_watch(args) -> int:
+    console = Console()
+
+    def report(event, exercise, output):
+        if event == "done":
+            console.print("[green]Every exercise passes its public tests. Well done![/green]")
+            return
+        console.rule(f"{exercise.name}: {'passed' if event == 'passed' else 'watching exercises/ for saves'}")
+        tail = output.strip().splitlines()
+        console.print("\n".join(tail[-40:]), markup=False, highlight=False)
+        if event == "passed":
+            console.print(f"[green]{exercise.name} passes its public tests: on to the next exercise.[/green]")
+        sys.stdout.flush()
+
+    console.print("coopkit watch: save a file in exercises/ to rerun its tests; Ctrl-C to stop.")
+    try:
+        student.watch(find_kit(), report, poll=True if args.poll else None, stop_after=args.runs)
+    except KeyboardInterrupt:
+        console.print("stopped.")
+    return 0
+
+
+def cmd_trace(args) -> int:
+    from . import trace
+
+    kit = find_kit()
+    impl = kit.solutions if args.reference else Path(args.impl or kit.exercises)
+    if args.reference and not kit.solutions.is_dir():
+        raise student.StudentProblem(student.NO_SOLUTIONS_HERE)
+    print(trace.render_text(trace.record(impl)))
+    return 0
+
+
+def add_student_commands(sub) -> None:
+    status = sub.add_parser("status", help="progress over every exercise and check (public tests)")
+    status.set_defaults(func=cmd_status)
+    hint = sub.add_parser("hint", help="one more hint for an exercise")
+    hint.add_argument("exercise")
+    hint.set_defaults(func=cmd_hint)
+    watch = sub.add_parser("watch", help="rerun the current exercise's tests on every save")
+    watch.add_argument("--poll", action="store_true", help="poll for changes (for file systems without file events)")
+    watch.add_argument("--runs", type=int, default=None, help=argparse.SUPPRESS)
+    watch.set_defaults(func=cmd_watch)
+    reset = sub.add_parser("reset", help="put an exercise's stub back (your version is backed up)")
+    reset.add_argument("exercise")
+    reset.set_defaults(func=cmd_reset)
+    sol = sub.add_parser("solution", help="the reference solution, once your code passes")
+    sol.add_argument("exercise")
+    sol.add_argument("--force", action="store_true", help="show it anyway (for self-study)")
+    sol.set_defaults(func=cmd_solution)
+    tr = sub.add_parser("trace", help="a scheduler run drawn as a timeline")
+    tr.add_argument("--reference", action="store_true", help="trace the reference Scheduler instead of yours")
+    tr.add_argument("--impl", default=None, help=argparse.SUPPRESS)
+    tr.set_defaults(func=cmd_trace)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="coopkit", description="Your cooperative multitasking exercises.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_student_commands(sub)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except student.StudentProblem as exc:
+        print(f"coopkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
