@@ -53,12 +53,12 @@ def main() -> None:
             (modules / f"s{n:02d}").mkdir(parents=True)
             for name, source in reference.items():
                 (modules / f"s{n:02d}" / f"{name}.py").write_text(source)
-        plain, ours = scratch / "plain", scratch / "ours"
-        shutil.copytree(base, plain)
-        shutil.copytree(base, ours)
+        plain, ours, same_work = scratch / "plain", scratch / "ours", scratch / "same"
+        for folder in (plain, ours, same_work):
+            shutil.copytree(base, folder)
         t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", "coop", "--create"], plain)
         t_ours = timed([sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "-j", "2"], ours)
-        t_ours_nocheck = None
+        t_same = timed([sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "-j", "2", "--no-check-scores"], same_work)
         fast = timed([sys.executable, "-m", "coopkit.cli", "grade-class", str(modules), "--out", str(scratch / "out"), "-j", "2", "--quiet"], ROOT)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -67,8 +67,10 @@ def main() -> None:
     print("|---|---:|---:|")
     print(f"| plain `nbgrader autograde coop`, {n} notebooks | {t_plain:.1f} s | {t_plain / n:.2f} s |")
     print(f"| `coopkit nbgrader autograde coop -j 2`, {n} notebooks (scores checked in the sandbox) | {t_ours:.1f} s | {t_ours / n:.2f} s |")
+    print(f"| `coopkit nbgrader autograde coop -j 2 --no-check-scores` (the same work as plain nbgrader) | {t_same:.1f} s | {t_same / n:.2f} s |")
     print(f"| `coopkit grade-class -j 2`, the same {n} submissions as files | {fast:.1f} s | {fast / n:.2f} s |")
-    print(f"| speed-up of `-j 2` over plain nbgrader | {t_plain / t_ours:.2f}x | target ≥ 1.6x |")
+    print(f"| speed-up of `-j 2` over plain nbgrader (with the sandbox score check) | {t_plain / t_ours:.2f}x | target ≥ 1.6x |")
+    print(f"| speed-up of `-j 2 --no-check-scores` over plain nbgrader | {t_plain / t_same:.2f}x | |")
     print(f"| grade-class per submission vs plain nbgrader | {t_plain / fast:.1f}x faster | target ≥ 5x |")
 
 

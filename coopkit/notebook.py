@@ -52,7 +52,8 @@ def _exercise_names(kit_root: str) -> dict[str, frozenset[str]]:
 
 
 def cell_to_module(exercise: str, source: str) -> str:
-    """A notebook cell's code as the module file the grader expects."""
+    """A notebook cell's code as the module file the grader expects (kernel history and file agree on it)."""
+    source = source.rstrip() + "\n"
     if exercise == "scheduler" and "import Task" not in source:
         return SCHEDULER_IMPORT + source
     return source
