@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import hmac
 import json
 import os
@@ -146,9 +147,10 @@ def precheck(path: Path, stub: str | None) -> tuple[str, str, bytes | None]:
         return TOO_LARGE, f"{name} is {size // 1024} KB; the limit is {MAX_SOURCE_BYTES // 1024} KB. Submit the source file only.", None
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return UNDECODABLE, f"{name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}). Save it as UTF-8.", None
+        text = importlib.util.decode_source(raw)  # as Python reads it: a BOM or a coding cookie is fine
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        where = f" (byte 0x{raw[exc.start]:02x} at offset {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
+        return UNDECODABLE, f"{name} is not readable text{where}. Save it as UTF-8.", None
     if not text.strip():
         return EMPTY, f"{name} is empty: nothing to grade.", None
     try:

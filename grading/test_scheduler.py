@@ -147,6 +147,15 @@ def check_order(impl, plans, label):
     return scheduler
 
 
+def missing_result_cause(scheduler, task_id, default):
+    """Name the classic mistake when a finished task's StopIteration landed in exceptions."""
+    exceptions = getattr(scheduler, "exceptions", None)
+    if isinstance(exceptions, dict) and isinstance(dict.get(exceptions, task_id), StopIteration):
+        return ("`except Exception` comes before `except StopIteration` and catches it too "
+                "(StopIteration is an Exception): put `except StopIteration` first")
+    return default
+
+
 def results_of(scheduler, name, call):
     table = getattr(scheduler, name, MISSING)
     if not isinstance(table, dict):
@@ -178,7 +187,7 @@ def test_results_by_id(impl):
                 call=call,
                 expected=f"results[{describe(task_id)}] is {plan.result!r}",
                 got="no such key" if got is MISSING else describe(got),
-                cause="store StopIteration's .value under the task's id when a task finishes",
+                cause=missing_result_cause(scheduler, task_id, "store StopIteration's .value under the task's id when a task finishes"),
             )
 
 
@@ -335,7 +344,7 @@ def test_results_random(impl, rng):
                     call=call,
                     expected=f"results[{describe(task_id)}] is {plan.result!r}",
                     got="no such key" if got is MISSING else describe(got),
-                    cause="every finished task's StopIteration.value belongs in results, even None",
+                    cause=missing_result_cause(scheduler, task_id, "every finished task's StopIteration.value belongs in results, even None"),
                 )
 
 

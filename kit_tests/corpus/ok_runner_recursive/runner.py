@@ -1,0 +1,6 @@
+def runner(gen):
+    try:
+        next(gen)
+    except StopIteration as stop:
+        return stop.value
+    return runner(gen)
