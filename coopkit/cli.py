@@ -35,7 +35,7 @@ def cmd_grade(args) -> int:
     if not folder.is_dir():
         raise UsageProblem(f"no folder at {folder}: give the folder that holds async_map.py, runner.py, task.py and scheduler.py")
     kit = find_kit()
-    with grader.GradingRun.create(kit, seed=args.seed) as run:
+    with grader.GradingRun.create(kit, seed=args.seed, part=args.part) as run:
         result = grader.grade_folders(run, {folder.resolve().name: folder}, args.jobs)
     graded = next(iter(result.values()))
     if args.json:
@@ -69,7 +69,7 @@ def cmd_grade_class(args) -> int:
         raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
     out.mkdir(parents=True, exist_ok=True)
     kit = find_kit()
-    with grader.GradingRun.create(kit, seed=args.seed) as run:
+    with grader.GradingRun.create(kit, seed=args.seed, part=args.part) as run:
         progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
         with progress:
             task = progress.add_task("", total=len(folders))
@@ -83,7 +83,7 @@ def cmd_grade_class(args) -> int:
     if not args.quiet:
         from rich.console import Console
 
-        Console().print(report.class_table(reports, kit.manifest))
+        Console().print(report.class_table(reports, run.manifest))
         print(f"wrote {out / 'grades.csv'} and {len(reports)} JSON reports")
     return _grader_failures(reports)
 
@@ -106,7 +106,8 @@ def cmd_report(args) -> int:
             reports[data["submission"]] = data
         except (ValueError, KeyError):
             raise UsageProblem(f"{path} is not a coopkit report: remove it or grade again") from None
-    Console().print(report.class_table(reports, find_kit().manifest))
+    part = next(iter(reports.values())).get("part", 1)
+    Console().print(report.class_table(reports, find_kit().manifest.part(part)))
     return 0
 
 
@@ -212,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print the report as JSON")
     grade.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
     grade.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
+    grade.add_argument("--part", type=int, default=1, help="which part to grade: 1 (the four exercises, default) or 2 (the event loop)")
     grade.set_defaults(func=cmd_grade)
 
     klass = sub.add_parser("grade-class", help="grade every student folder under ROOT")
@@ -219,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--out", required=True, help="where grades.csv and <student>.json go")
     klass.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
     klass.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
+    klass.add_argument("--part", type=int, default=1, help="which part to grade (default 1)")
     klass.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
     klass.set_defaults(func=cmd_grade_class)
 
@@ -260,19 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return args.func(args)
-    except (UsageProblem, ManifestError, StudentProblem) as exc:
-        print(f"coopkit {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("coopkit: interrupted", file=sys.stderr)
-        return 130
+    from .studentcli import dispatch
+
+    return dispatch(build_parser(), argv, (UsageProblem, ManifestError, StudentProblem))
 
 
 if __name__ == "__main__":

@@ -47,20 +47,23 @@ def run_dev_check(kit: Kit) -> int:
     public = public_run(kit, kit.solutions)
     if public.returncode != 0:
         problems.append("the reference solutions fail public tests:\n" + public.stdout[-2000:])
+    scores = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "reference"
         folder.mkdir()
         for exercise in kit.manifest.exercises:
             source = regions.drop_markers(kit.solution_file(exercise.name).read_text(encoding="utf-8"))
             (folder / f"{exercise.name}.py").write_text(source, encoding="utf-8")
-        with grader.GradingRun.create(kit) as run:
-            report = grader.grade_folders(run, {"reference": folder}, jobs=2)["reference"]
-    for exercise, data in report["exercises"].items():
-        for name, check in data["checks"].items():
-            if not check["passed"]:
-                problems.append(f"the reference loses {exercise}.{name}: {check['feedback']}")
+        for part in kit.manifest.parts:
+            with grader.GradingRun.create(kit, part=part) as run:
+                report = grader.grade_folders(run, {"reference": folder}, jobs=2)["reference"]
+            scores.append(f"part {part}: {report['score']}/{report['max_score']}")
+            for exercise, data in report["exercises"].items():
+                for name, check in data["checks"].items():
+                    if not check["passed"]:
+                        problems.append(f"the reference loses {exercise}.{name}: {check['feedback']}")
     for problem in problems:
         print(f"✘ {problem}")
     if not problems:
-        print(f"✔ generated files current; every stub fails; the reference scores {report['score']}/{report['max_score']}")
+        print(f"✔ generated files current; every stub fails; the reference scores {', '.join(scores)}")
     return 1 if problems else 0

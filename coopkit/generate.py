@@ -42,11 +42,13 @@ def public_suite_text(kit: Kit, exercise: str) -> str:
 
 def rubric_table(kit: Kit) -> str:
     manifest = kit.manifest
-    rows = ["| exercise | check | points | what it verifies |", "|---|---|---:|---|"]
-    for exercise in manifest.exercises:
-        for check in exercise.checks:
-            rows.append(f"| {exercise.name} | `{check.name}` | {check.points} | {check.summary} |")
-    rows.append(f"| **total** | | **{manifest.points}** | |")
+    rows = ["| part | exercise | check | points | what it verifies |", "|---|---|---|---:|---|"]
+    for part in manifest.parts:
+        section = manifest.part(part)
+        for exercise in section.exercises:
+            for check in exercise.checks:
+                rows.append(f"| {part} | {exercise.name} | `{check.name}` | {check.points} | {check.summary} |")
+        rows.append(f"| {part} | **total** | | **{section.points}** | |")
     return "\n".join(rows)
 
 

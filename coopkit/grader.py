@@ -182,11 +182,11 @@ class GradingRun:
     isolate: bool = True
 
     @classmethod
-    def create(cls, kit: Kit, seed=None, isolate=True):
+    def create(cls, kit: Kit, seed=None, isolate=True, part=1):
         if not kit.is_full:
             raise GraderError("grading needs the full kit (solutions/ and grading/); this looks like a student bundle")
         tmp_root = Path(tempfile.mkdtemp(prefix="coopkit-grade-"))
-        manifest = kit.manifest
+        manifest = kit.manifest.part(part)
         return cls(kit, manifest, tmp_root, manifest.seed if seed is None else seed, isolate)
 
     def close(self):
@@ -534,6 +534,7 @@ def submission_report(run: GradingRun, name: str, plan: dict, units: dict[str, U
         "submission": name,
         "score": sum(e["score"] for e in exercises.values()),
         "max_score": run.manifest.points,
+        "part": run.manifest.exercises[0].part,
         "seed": run.seed,
         "isolation": isolation or "none",
         "exercises": exercises,

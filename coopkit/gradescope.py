@@ -104,7 +104,7 @@ def results_json(report: dict, seconds: float) -> dict:
 
 def run_autograder(kit: Kit, submission: Path, results: Path) -> int:
     started = time.monotonic()
-    modules = [exercise.name for exercise in kit.manifest.exercises]
+    modules = [exercise.name for exercise in kit.manifest.part(1).exercises]
     folder = find_submission_folder(Path(submission), modules)
     with grader.GradingRun.create(kit) as run:
         report = grader.grade_folders(run, {"submission": folder}, jobs=2)["submission"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -73,6 +73,17 @@ class Manifest:
                 return exercise
         names = ", ".join(e.name for e in self.exercises)
         raise ManifestError(f"no exercise named {name!r}; the exercises are: {names}")
+
+    @property
+    def parts(self) -> list[int]:
+        return sorted({exercise.part for exercise in self.exercises})
+
+    def part(self, number: int) -> "Manifest":
+        """The manifest of one part (part 1: the four exercises; part 2: the event loop chapters)."""
+        chosen = tuple(exercise for exercise in self.exercises if exercise.part == number)
+        if not chosen:
+            raise ManifestError(f"no exercises in part {number}; the parts are: {', '.join(map(str, self.parts))}")
+        return replace(self, exercises=chosen)
 
     @property
     def checks(self) -> list[Check]:

@@ -138,7 +138,7 @@ def notebook_text(kit: Kit) -> str:
 
 def config_text(kit: Kit) -> str:
     budget = kit.manifest.exercise_budget
-    return CONFIG.format(timeout=int(budget * len(kit.manifest.exercises) + 60))
+    return CONFIG.format(timeout=int(budget * len(kit.manifest.part(1).exercises) + 60))
 
 
 def course_files(kit: Kit) -> dict[str, str]:

@@ -16,6 +16,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from . import student
+from .manifest import ManifestError
 from .paths import find_kit
 from .progress import FAILED, PASSED, TODO
 
@@ -129,19 +130,26 @@ def add_student_commands(sub) -> None:
     tr.set_defaults(func=cmd_trace)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="coopkit", description="Your cooperative multitasking exercises.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_student_commands(sub)
+def dispatch(parser, argv, problems) -> int:
+    """Run the chosen command; an expected problem is one line on stderr and exit status 2."""
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return args.func(args)
-    except student.StudentProblem as exc:
+    except problems as exc:
         print(f"coopkit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("coopkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="coopkit", description="Your cooperative multitasking exercises.")
+    add_student_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    return dispatch(parser, argv, (student.StudentProblem, ManifestError))
 
 
 if __name__ == "__main__":

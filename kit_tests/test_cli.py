@@ -35,7 +35,7 @@ def test_grade_json_has_the_documented_shape(kit, klass):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["score"] == 22 and report["max_score"] == 25
-    for exercise in kit.manifest.exercises:
+    for exercise in kit.manifest.part(1).exercises:
         data = report["exercises"][exercise.name]
         assert data["max_score"] == exercise.points
         assert set(data["checks"]) == {check.name for check in exercise.checks}
@@ -59,7 +59,7 @@ def test_grade_class_writes_a_row_for_every_student(kit, klass, tmp_path):
     assert [row["student"] for row in rows] == ["ada", "bob", "cy", "dee"]
     totals = {row["student"]: int(row["total"]) for row in rows}
     assert totals == {"ada": 25, "bob": 22, "cy": 20, "dee": 0}
-    assert list(rows[0]) == ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.checks] + ["total", "max_score"]
+    assert list(rows[0]) == ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.part(1).checks] + ["total", "max_score"]
     for student in totals:
         assert json.loads((out / f"{student}.json").read_text())["score"] == totals[student]
     assert "missing" in (out / "dee.json").read_text()

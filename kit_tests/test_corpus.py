@@ -89,3 +89,38 @@ def test_every_submission_has_a_report(graded):
     assert set(reports) == set(expects)
     for report in reports.values():
         assert report["max_score"] == sum(e["max_score"] for e in report["exercises"].values())
+
+
+PART2_BUGS = {
+    "reference": ({}, set()),
+    "join_swallows_child_error": ({'self.ready.append((task_id, gen, ("throw", self.exceptions[target])))': 'self.ready.append((task_id, gen, ("send", None)))'}, {"join"}),
+    "unknown_trap_escapes_run": ({'self.ready.append((task_id, gen, ("throw", RuntimeError(f"unknown trap {trap!r}"))))': 'raise RuntimeError(f"unknown trap {trap!r}")'}, {"unknown_trap"}),
+    "spawn_answers_nothing": ({'self.ready.append((task_id, gen, ("send", child_id)))': 'self.ready.append((task_id, gen, ("send", None)))'}, {"spawn"}),
+    "get_id_answers_zero": ({'self.ready.append((task_id, gen, ("send", task_id)))': 'self.ready.append((task_id, gen, ("send", 0)))'}, {"send_answers"}),
+}
+
+
+@pytest.fixture(scope="session")
+def graded_part2(kit, tmp_path_factory):
+    from .conftest import reference_source
+
+    root = tmp_path_factory.mktemp("part2")
+    folders = {}
+    for name, (edits, _) in PART2_BUGS.items():
+        source = reference_source(kit, "traps")
+        for old, new in edits.items():
+            assert old in source, old
+            source = source.replace(old, new)
+        (root / name).mkdir()
+        (root / name / "traps.py").write_text(source)
+        folders[name] = root / name
+    with grader.GradingRun.create(kit, part=2) as run:
+        return grader.grade_folders(run, folders, jobs=2)
+
+
+@pytest.mark.parametrize("case", sorted(PART2_BUGS))
+def test_part2_bug_costs_only_its_check(graded_part2, case):
+    report = graded_part2[case]
+    lost = {name for name, check in report["exercises"]["traps"]["checks"].items() if not check["passed"]}
+    assert lost == PART2_BUGS[case][1], report["exercises"]["traps"]["checks"]
+    assert list(report["exercises"]) == ["traps"] and report["part"] == 2

@@ -56,7 +56,7 @@ def course(kit, tmp_path_factory):
         config.write("c.Execute.timeout = 20  # short for the test's endless-loop notebook\n")
     nbgrader(course, "generate_assignment", "coop", "--force")
     release = json.loads((course / "release" / "coop" / nbbuild.NOTEBOOK).read_text())
-    reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.exercises}
+    reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.part(1).exercises}
     code = honest_students(reference)
     notebooks = {name: fill_notebook(release, sources) for name, sources in code.items()}
     notebooks["stub"] = release
@@ -125,7 +125,7 @@ def gradebook_scores(course: Path) -> dict[str, dict[str, float]]:
 
 
 def sandbox_scores(kit, code: dict | None, tmp_path: Path) -> dict[str, float]:
-    keys = [check.key for check in kit.manifest.checks]
+    keys = [check.key for check in kit.manifest.part(1).checks]
     if code is None:
         return {key: 0.0 for key in keys}
     folder = tmp_path / "code"
@@ -142,12 +142,12 @@ def test_every_student_has_a_full_row(course, kit):
     students = {p.name for p in (course["dir"] / "submitted").iterdir()}
     assert set(scores) == students
     for student, cells in scores.items():
-        assert set(cells) == {check.key for check in kit.manifest.checks}, student
+        assert set(cells) == {check.key for check in kit.manifest.part(1).checks}, student
 
 
 @pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned"])
 def test_gradebook_matches_coopkit_grade_cell_by_cell(course, kit, student, tmp_path):
-    code = course["code"][student] if student != "stub" else {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.exercises}
+    code = course["code"][student] if student != "stub" else {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.part(1).exercises}
     assert gradebook_scores(course["dir"])[student] == sandbox_scores(kit, code, tmp_path)
 
 
@@ -188,7 +188,7 @@ def test_release_holds_no_solution_and_no_hidden_test(course, kit):
 
     cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in course["release"]["cells"]}
     everything = "\n".join("".join(c["source"]) for c in course["release"]["cells"])
-    for exercise in kit.manifest.exercises:
+    for exercise in kit.manifest.part(1).exercises:
         for region in regions.find_regions(kit.solution_file(exercise.name).read_text()):
             body = [line.strip() for line in region.body if line.strip()]
             assert "\n".join(region.body) not in everything
@@ -202,7 +202,7 @@ def test_feedback_shows_messages_not_test_source(course, kit):
     feedback = (course["dir"] / "feedback" / "bob" / "coop" / f"{NOTEBOOK_ID}.html").read_text()
     assert "StopIteration.value" in feedback and "likely cause" in feedback
     hidden = set()
-    for exercise in kit.manifest.exercises:
+    for exercise in kit.manifest.part(1).exercises:
         hidden |= set(re.findall(r"def (test_\w+)", kit.suite_file(exercise.name).read_text()))
     assert not [name for name in hidden if name in feedback]
     assert "def check_" not in feedback and "fail(" not in feedback
@@ -213,7 +213,7 @@ def test_validate_fails_for_stubs_and_passes_when_solved(course, kit, tmp_path):
     stub.write_text(json.dumps(course["release"]))
     failed = nbgrader(course["dir"], "validate", str(stub), check=False)
     assert "VALIDATION FAILED" in failed.stdout + failed.stderr
-    reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.exercises}
+    reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.part(1).exercises}
     solved = tmp_path / "solved.ipynb"
     solved.write_text(json.dumps(fill_notebook(course["release"], reference)))
     passed = nbgrader(course["dir"], "validate", str(solved), check=False)

@@ -53,7 +53,7 @@ def test_bundle_holds_no_solution_hidden_test_or_grader(kit, bundle):
         assert f"coopkit/{module}" not in names
 
 
-def test_a_new_student_sets_up_with_the_readmes_two_commands(bundle):
+def test_a_new_student_sets_up_with_the_readmes_two_commands(kit, bundle):
     """On a fresh virtual environment: install, run the tests, see every stub fail politely."""
     readme = (bundle / "README.md").read_text()
     assert "python3 -m venv .venv && .venv/bin/pip install -e ." in readme and ".venv/bin/pytest" in readme
@@ -65,13 +65,13 @@ def test_a_new_student_sets_up_with_the_readmes_two_commands(bundle):
     assert "not implemented yet" in run.stdout and "Traceback" not in run.stdout
     assert "next: async_map" in run.stdout
     status = subprocess.run([".venv/bin/coopkit", "status"], cwd=bundle, capture_output=True, text=True, timeout=120)
-    assert status.returncode == 0 and "0/25 points" in status.stdout
+    assert status.returncode == 0 and f"0/{kit.manifest.points} points" in status.stdout
 
 
 def test_solving_an_exercise_moves_status_and_hints_come_one_by_one(kit, bundle):
     (bundle / "exercises" / "async_map.py").write_text(reference_source(kit, "async_map"))
     status = student(bundle, "status")
-    assert "5/25 points" in status.stdout
+    assert f"5/{kit.manifest.points} points" in status.stdout
     assert re.search(r"async_map\s+│\s+yield_points\s+│\s+3\s+│\s+✔ passed", status.stdout)
     assert "Next: runner" in status.stdout
     first = student(bundle, "hint", "runner")
