@@ -39,8 +39,9 @@ class Kernel:
     """A round-robin kernel that answers traps.
 
     Attributes:
-        ready: the runnable tasks, front first: ``(task id, generator, how to resume)``,
-            where "how to resume" is ``("send", value)`` or ``("throw", exception)``.
+        ready: the runnable tasks, front first: ``(task id, generator, resume, payload)``,
+            where ``resume`` is the generator's ``send`` (payload: the answer) or its
+            ``throw`` (payload: the exception the task is owed).
         results: ``{task id: return value}`` for tasks that finished.
         exceptions: ``{task id: exception}`` for tasks that raised.
     """
@@ -57,16 +58,16 @@ class Kernel:
         """Add ``gen`` as a new task at the back of the ready queue; returns its id (1, 2, 3, ...)."""
         task_id = self.next_id
         self.next_id += 1
-        self.ready.append((task_id, gen, ("send", None)))
+        self.ready.append((task_id, gen, gen.send, None))
         return task_id
 
     def run(self):
         """Run until no task is ready.
 
-        Take the task at the front, resume it (``send`` the reply or ``throw`` the
-        error it is owed) and look at what it yields:
+        Take the task at the front, resume it (``resume(payload)``: the answer it
+        is owed, or the error) and look at what it yields:
 
-        * ``None`` (a bare ``yield``): it goes to the back, to be resumed with ``None``;
+        * ``None`` (a bare ``yield``): it goes to the back, to be resumed with ``send(None)``;
         * a trap, a tuple whose first item names a handler in ``self.traps``:
           call the handler, which decides when the task resumes and with what;
         * anything else: an unknown trap. Throw ``RuntimeError`` into the task
@@ -79,8 +80,8 @@ class Kernel:
         # TODO: write run() here; the docstring above says what it must do.
         raise NotImplementedError("run() is not written yet")
 
-    def finish(self, task_id, outcome):
-        """Resume every task that joined ``task_id`` with ``outcome``."""
+    def finish(self, task_id, value=None, error=None):
+        """Resume every task that joined ``task_id``: with ``value``, or with ``error`` thrown in."""
         # TODO: write finish() here; the docstring above says what it must do.
         raise NotImplementedError("finish() is not written yet")
 

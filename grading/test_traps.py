@@ -323,22 +323,46 @@ def test_join_a_finished_task_and_many_joiners(impl, rng):
 
 @check("join")
 def test_join_unknown_id_raises_key_error(impl):
-    """Joining an id that was never spawned raises KeyError in the joiner."""
+    """Joining an id that was never handed out (0, the next id, 999) raises KeyError(id) in the joiner."""
     traps = kernel_of(impl)
     kernel = traps.Kernel()
     caught = []
 
-    def lost():
+    def lost(target):
         try:
-            yield from traps.join(999)
+            yield from traps.join(target)
         except KeyError as exc:
-            caught.append(exc)
+            caught.append(exc.args)
 
-    kernel.spawn(lost())
-    run(kernel, "a task joining id 999")
-    if len(caught) != 1:
-        fail(call="yield from join(999) with no such task", expected="KeyError raised in the task", got=describe(caught),
-             cause="an id that was never handed out cannot finish: throw KeyError into the joiner instead of waiting forever")
+    kernel.spawn(lost(0))
+    kernel.spawn(lost(4))  # these three tasks are ids 1-3; 4 is the next id and is never handed out
+    kernel.spawn(lost(999))
+    run(kernel, "tasks joining ids 0, 4 and 999")
+    if sorted(caught) != [(0,), (4,), (999,)]:
+        fail(call="yield from join(0), join(4) (never spawned), join(999)", expected="KeyError(0), KeyError(4), KeyError(999) raised in the joiners",
+             got=describe(caught), cause="an id that was never handed out cannot finish: throw KeyError(id) into the joiner instead of waiting forever")
+
+
+@check("join")
+def test_join_the_first_task(impl):
+    """Task 1 is a task like any other: another task can wait for it."""
+    traps = kernel_of(impl)
+    kernel = traps.Kernel()
+    got = []
+
+    def slow():
+        for _ in range(3):
+            yield
+        return "first"
+
+    def waiter():
+        got.append((yield from traps.join(1)))
+
+    kernel.spawn(slow())
+    kernel.spawn(waiter())
+    run(kernel, "task 2 joins task 1 while it runs")
+    if got != ["first"]:
+        fail(call="task 2: yield from join(1), task 1 still running", expected="'first'", got=describe(got), cause="valid ids run from 1 to the last one handed out")
 
 
 @check("unknown_trap")

@@ -93,10 +93,10 @@ def test_every_submission_has_a_report(graded):
 
 PART2_BUGS = {
     "reference": ({}, set()),
-    "join_swallows_child_error": ({'self.ready.append((task_id, gen, ("throw", self.exceptions[target])))': 'self.ready.append((task_id, gen, ("send", None)))'}, {"join"}),
-    "unknown_trap_escapes_run": ({'self.ready.append((task_id, gen, ("throw", RuntimeError(f"unknown trap {trap!r}"))))': 'raise RuntimeError(f"unknown trap {trap!r}")'}, {"unknown_trap"}),
-    "spawn_answers_nothing": ({'self.ready.append((task_id, gen, ("send", child_id)))': 'self.ready.append((task_id, gen, ("send", None)))'}, {"spawn"}),
-    "get_id_answers_zero": ({'self.ready.append((task_id, gen, ("send", task_id)))': 'self.ready.append((task_id, gen, ("send", 0)))'}, {"send_answers"}),
+    "join_swallows_child_error": ({"self.ready.append((task_id, gen, gen.throw, self.exceptions[target]))": "self.ready.append((task_id, gen, gen.send, None))"}, {"join"}),
+    "unknown_trap_escapes_run": ({'self.ready.append((task_id, gen, gen.throw, RuntimeError(f"unknown trap {trap!r}")))': 'raise RuntimeError(f"unknown trap {trap!r}")'}, {"unknown_trap"}),
+    "spawn_answers_nothing": ({"self.ready.append((task_id, gen, gen.send, child_id))": "self.ready.append((task_id, gen, gen.send, None))"}, {"spawn"}),
+    "get_id_answers_zero": ({"self.ready.append((task_id, gen, gen.send, task_id))": "self.ready.append((task_id, gen, gen.send, 0))"}, {"send_answers"}),
 }
 
 

@@ -39,8 +39,9 @@ class Kernel:
     """A round-robin kernel that answers traps.
 
     Attributes:
-        ready: the runnable tasks, front first: ``(task id, generator, how to resume)``,
-            where "how to resume" is ``("send", value)`` or ``("throw", exception)``.
+        ready: the runnable tasks, front first: ``(task id, generator, resume, payload)``,
+            where ``resume`` is the generator's ``send`` (payload: the answer) or its
+            ``throw`` (payload: the exception the task is owed).
         results: ``{task id: return value}`` for tasks that finished.
         exceptions: ``{task id: exception}`` for tasks that raised.
     """
@@ -57,16 +58,16 @@ class Kernel:
         """Add ``gen`` as a new task at the back of the ready queue; returns its id (1, 2, 3, ...)."""
         task_id = self.next_id
         self.next_id += 1
-        self.ready.append((task_id, gen, ("send", None)))
+        self.ready.append((task_id, gen, gen.send, None))
         return task_id
 
     def run(self):
         """Run until no task is ready.
 
-        Take the task at the front, resume it (``send`` the reply or ``throw`` the
-        error it is owed) and look at what it yields:
+        Take the task at the front, resume it (``resume(payload)``: the answer it
+        is owed, or the error) and look at what it yields:
 
-        * ``None`` (a bare ``yield``): it goes to the back, to be resumed with ``None``;
+        * ``None`` (a bare ``yield``): it goes to the back, to be resumed with ``send(None)``;
         * a trap, a tuple whose first item names a handler in ``self.traps``:
           call the handler, which decides when the task resumes and with what;
         * anything else: an unknown trap. Throw ``RuntimeError`` into the task
@@ -78,43 +79,46 @@ class Kernel:
         """
         ### BEGIN SOLUTION
         while self.ready:
-            task_id, gen, (how, payload) = self.ready.popleft()
+            task_id, gen, resume, payload = self.ready.popleft()
             try:
-                trap = gen.throw(payload) if how == "throw" else gen.send(payload)
+                trap = resume(payload)
             except StopIteration as stop:
                 self.results[task_id] = stop.value
-                self.finish(task_id, ("send", stop.value))
+                self.finish(task_id, value=stop.value)
                 continue
             except Exception as exc:
                 self.exceptions[task_id] = exc
-                self.finish(task_id, ("throw", exc))
+                self.finish(task_id, error=exc)
                 continue
             if trap is SWITCH:
-                self.ready.append((task_id, gen, ("send", None)))
+                self.ready.append((task_id, gen, gen.send, None))
             elif isinstance(trap, tuple) and trap and trap[0] in self.traps:
                 self.traps[trap[0]](task_id, gen, *trap[1:])
             else:
-                self.ready.append((task_id, gen, ("throw", RuntimeError(f"unknown trap {trap!r}"))))
+                self.ready.append((task_id, gen, gen.throw, RuntimeError(f"unknown trap {trap!r}")))
         ### END SOLUTION
 
-    def finish(self, task_id, outcome):
-        """Resume every task that joined ``task_id`` with ``outcome``."""
+    def finish(self, task_id, value=None, error=None):
+        """Resume every task that joined ``task_id``: with ``value``, or with ``error`` thrown in."""
         ### BEGIN SOLUTION
         for joiner_id, joiner in self.waiting.pop(task_id, []):
-            self.ready.append((joiner_id, joiner, outcome))
+            if error is None:
+                self.ready.append((joiner_id, joiner, joiner.send, value))
+            else:
+                self.ready.append((joiner_id, joiner, joiner.throw, error))
         ### END SOLUTION
 
     def trap_get_id(self, task_id, gen):
         """Answer at once: the task resumes next round with its own id."""
         ### BEGIN SOLUTION
-        self.ready.append((task_id, gen, ("send", task_id)))
+        self.ready.append((task_id, gen, gen.send, task_id))
         ### END SOLUTION
 
     def trap_spawn(self, task_id, gen, child):
         """Start ``child`` as a new task; the caller resumes with the child's id."""
         ### BEGIN SOLUTION
         child_id = self.spawn(child)
-        self.ready.append((task_id, gen, ("send", child_id)))
+        self.ready.append((task_id, gen, gen.send, child_id))
         ### END SOLUTION
 
     def trap_join(self, task_id, gen, target):
@@ -124,11 +128,11 @@ class Kernel:
         """
         ### BEGIN SOLUTION
         if target in self.results:
-            self.ready.append((task_id, gen, ("send", self.results[target])))
+            self.ready.append((task_id, gen, gen.send, self.results[target]))
         elif target in self.exceptions:
-            self.ready.append((task_id, gen, ("throw", self.exceptions[target])))
+            self.ready.append((task_id, gen, gen.throw, self.exceptions[target]))
         elif not (isinstance(target, int) and 0 < target < self.next_id):
-            self.ready.append((task_id, gen, ("throw", KeyError(target))))
+            self.ready.append((task_id, gen, gen.throw, KeyError(target)))
         else:
             self.waiting.setdefault(target, []).append((task_id, gen))
         ### END SOLUTION
