@@ -130,8 +130,10 @@ def check_order(impl, plans, label):
     if log != want:
         first = next((i for i, (a, b) in enumerate(zip(log, want)) if a != b), min(len(log), len(want)))
         cause = "take tasks from the left (popleft), advance each by one next(), append unfinished ones on the right"
-        if log and want and log[-1] == want[0]:
-            cause = "tasks are taken from the wrong end: use popleft() with append()"
+        if log and want and log[0][0] == plans[-1].name != want[0][0]:
+            cause = "the last task added ran first: take tasks from the front with popleft(), not pop()"
+        elif log and want and all(entry[0] == log[0][0] for entry in log[: plans[0].steps + 1]) and len(plans) > 1:
+            cause = "one task ran to its end before the others started: advance each task by a single next() per turn"
         fail(
             call=call,
             expected=f"steps in this order: {describe(want[first:first + 6])} from step {first + 1} on",
