@@ -62,10 +62,15 @@ class Kernel:
         return task_id
 
     def run(self):
-        """Run until no task is ready.
+        """Run until no task is ready."""
+        while self.ready:
+            self.step()
 
-        Take the task at the front, resume it (``resume(payload)``: the answer it
-        is owed, or the error) and look at what it yields:
+    def step(self):
+        """Resume the task at the front of the ready queue once.
+
+        Take it off the front, resume it (``resume(payload)``: the answer it is
+        owed, or the error) and look at what it yields:
 
         * ``None`` (a bare ``yield``): it goes to the back, to be resumed with ``send(None)``;
         * a trap, a tuple whose first item names a handler in ``self.traps``:
@@ -77,8 +82,8 @@ class Kernel:
         into ``exceptions``; either way every task joining it is resumed, with the
         result or with the exception thrown in.
         """
-        # TODO: write run() here; the docstring above says what it must do.
-        raise NotImplementedError("run() is not written yet")
+        # TODO: write step() here; the docstring above says what it must do.
+        raise NotImplementedError("step() is not written yet")
 
     def finish(self, task_id, value=None, error=None):
         """Resume every task that joined ``task_id``: with ``value``, or with ``error`` thrown in."""

@@ -91,12 +91,16 @@ def test_every_submission_has_a_report(graded):
         assert report["max_score"] == sum(e["max_score"] for e in report["exercises"].values())
 
 
-PART2_BUGS = {
-    "reference": ({}, set()),
-    "join_swallows_child_error": ({"self.ready.append((task_id, gen, gen.throw, self.exceptions[target]))": "self.ready.append((task_id, gen, gen.send, None))"}, {"join"}),
-    "unknown_trap_escapes_run": ({'self.ready.append((task_id, gen, gen.throw, RuntimeError(f"unknown trap {trap!r}")))': 'raise RuntimeError(f"unknown trap {trap!r}")'}, {"unknown_trap"}),
-    "spawn_answers_nothing": ({"self.ready.append((task_id, gen, gen.send, child_id))": "self.ready.append((task_id, gen, gen.send, None))"}, {"spawn"}),
-    "get_id_answers_zero": ({"self.ready.append((task_id, gen, gen.send, task_id))": "self.ready.append((task_id, gen, gen.send, 0))"}, {"send_answers"}),
+PART2_BUGS = {  # case: (module, {old: new} edits of the reference, checks it must lose)
+    "reference": ("traps", {}, set()),
+    "join_swallows_child_error": ("traps", {"self.ready.append((task_id, gen, gen.throw, self.exceptions[target]))": "self.ready.append((task_id, gen, gen.send, None))"}, {"traps.join"}),
+    "unknown_trap_escapes_run": ("traps", {'self.ready.append((task_id, gen, gen.throw, RuntimeError(f"unknown trap {trap!r}")))': 'raise RuntimeError(f"unknown trap {trap!r}")'}, {"traps.unknown_trap"}),
+    "spawn_answers_nothing": ("traps", {"self.ready.append((task_id, gen, gen.send, child_id))": "self.ready.append((task_id, gen, gen.send, None))"}, {"traps.spawn"}),
+    "get_id_answers_zero": ("traps", {"self.ready.append((task_id, gen, gen.send, task_id))": "self.ready.append((task_id, gen, gen.send, 0))"}, {"traps.send_answers"}),
+    "sleep_polls_the_clock": ("sleep", {"self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))": "self.clock.sleep(min(0.1, max(0, self.sleeping[0][0] - self.clock.time())))"}, {"sleep.no_busy_wait"}),
+    "sleep_heap_without_tie_breaker": ("sleep", {"heapq.heappush(self.sleeping, (deadline, self.sequence, task_id, gen))": "heapq.heappush(self.sleeping, (deadline, gen, task_id))",
+                                                 "_, _, task_id, gen = heapq.heappop(self.sleeping)": "_, gen, task_id = heapq.heappop(self.sleeping)"}, {"sleep.wake_order"}),
+    "sleep_wakes_only_when_idle": ("sleep", {"            self.wake()\n            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))": "            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))\n                self.wake()"}, {"sleep.sleep_zero"}),
 }
 
 
@@ -106,21 +110,23 @@ def graded_part2(kit, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("part2")
     folders = {}
-    for name, (edits, _) in PART2_BUGS.items():
-        source = reference_source(kit, "traps")
-        for old, new in edits.items():
-            assert old in source, old
-            source = source.replace(old, new)
+    for name, (module, edits, _) in PART2_BUGS.items():
         (root / name).mkdir()
-        (root / name / "traps.py").write_text(source)
+        for exercise in kit.manifest.part(2).exercises:
+            source = reference_source(kit, exercise.name)
+            if exercise.name == module:
+                for old, new in edits.items():
+                    assert old in source, old
+                    source = source.replace(old, new)
+            (root / name / f"{exercise.name}.py").write_text(source)
         folders[name] = root / name
     with grader.GradingRun.create(kit, part=2) as run:
         return grader.grade_folders(run, folders, jobs=2)
 
 
 @pytest.mark.parametrize("case", sorted(PART2_BUGS))
-def test_part2_bug_costs_only_its_check(graded_part2, case):
+def test_part2_bug_costs_only_its_check(graded_part2, kit, case):
     report = graded_part2[case]
-    lost = {name for name, check in report["exercises"]["traps"]["checks"].items() if not check["passed"]}
-    assert lost == PART2_BUGS[case][1], report["exercises"]["traps"]["checks"]
-    assert list(report["exercises"]) == ["traps"] and report["part"] == 2
+    lost = {f"{exercise}.{name}" for exercise, data in report["exercises"].items() for name, check in data["checks"].items() if not check["passed"]}
+    assert lost == PART2_BUGS[case][2], {k: v["feedback"] for e in report["exercises"].values() for k, v in e["checks"].items() if not v["passed"]}
+    assert list(report["exercises"]) == [e.name for e in kit.manifest.part(2).exercises] and report["part"] == 2

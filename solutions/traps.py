@@ -62,10 +62,15 @@ class Kernel:
         return task_id
 
     def run(self):
-        """Run until no task is ready.
+        """Run until no task is ready."""
+        while self.ready:
+            self.step()
 
-        Take the task at the front, resume it (``resume(payload)``: the answer it
-        is owed, or the error) and look at what it yields:
+    def step(self):
+        """Resume the task at the front of the ready queue once.
+
+        Take it off the front, resume it (``resume(payload)``: the answer it is
+        owed, or the error) and look at what it yields:
 
         * ``None`` (a bare ``yield``): it goes to the back, to be resumed with ``send(None)``;
         * a trap, a tuple whose first item names a handler in ``self.traps``:
@@ -78,24 +83,23 @@ class Kernel:
         result or with the exception thrown in.
         """
         ### BEGIN SOLUTION
-        while self.ready:
-            task_id, gen, resume, payload = self.ready.popleft()
-            try:
-                trap = resume(payload)
-            except StopIteration as stop:
-                self.results[task_id] = stop.value
-                self.finish(task_id, value=stop.value)
-                continue
-            except Exception as exc:
-                self.exceptions[task_id] = exc
-                self.finish(task_id, error=exc)
-                continue
-            if trap is SWITCH:
-                self.ready.append((task_id, gen, gen.send, None))
-            elif isinstance(trap, tuple) and trap and trap[0] in self.traps:
-                self.traps[trap[0]](task_id, gen, *trap[1:])
-            else:
-                self.ready.append((task_id, gen, gen.throw, RuntimeError(f"unknown trap {trap!r}")))
+        task_id, gen, resume, payload = self.ready.popleft()
+        try:
+            trap = resume(payload)
+        except StopIteration as stop:
+            self.results[task_id] = stop.value
+            self.finish(task_id, value=stop.value)
+            return
+        except Exception as exc:
+            self.exceptions[task_id] = exc
+            self.finish(task_id, error=exc)
+            return
+        if trap is SWITCH:
+            self.ready.append((task_id, gen, gen.send, None))
+        elif isinstance(trap, tuple) and trap and trap[0] in self.traps:
+            self.traps[trap[0]](task_id, gen, *trap[1:])
+        else:
+            self.ready.append((task_id, gen, gen.throw, RuntimeError(f"unknown trap {trap!r}")))
         ### END SOLUTION
 
     def finish(self, task_id, value=None, error=None):
