@@ -174,12 +174,16 @@ def test_round_robin_order(impl):
 @check("stop_value")
 def test_results_by_id(impl):
     """scheduler.results maps each task's id to its return value."""
+    check_results(impl, [Plan("A", 2), Plan("B", 1)], "store StopIteration's .value under the task's id when a task finishes")
+
+
+def check_results(impl, plans, cause):
+    """Run ``plans`` on a fresh Scheduler; every task's return value must sit in results under its id."""
     scheduler = fresh_scheduler(impl)
-    plans = [Plan("A", 2), Plan("B", 1)]
     log = []
     gens, returned = start(scheduler, plans, log)
     ids = task_ids(scheduler, gens, returned)
-    call = "Scheduler with A (2 steps) and B (1 step), then run()"
+    call = f"Scheduler with {describe_plans(plans)}, then run()"
     run(scheduler, call)
     results = results_of(scheduler, "results", call)
     for plan, task_id in zip(plans, ids):
@@ -189,7 +193,7 @@ def test_results_by_id(impl):
                 call=call,
                 expected=f"results[{describe(task_id)}] is {plan.result!r}",
                 got="no such key" if got is MISSING else describe(got),
-                cause=missing_result_cause(scheduler, task_id, "store StopIteration's .value under the task's id when a task finishes"),
+                cause=missing_result_cause(scheduler, task_id, cause),
             )
 
 
@@ -328,26 +332,11 @@ def test_one_step_per_turn(impl, rng):
 def test_results_random(impl, rng):
     """results holds every finished task's return value, None included."""
     for _ in range(5):
-        scheduler = fresh_scheduler(impl)
         plans = [Plan(chr(65 + n), rng.randint(0, 5)) for n in range(rng.randint(1, 7))]
         for plan in plans:
             if rng.random() < 0.3:
                 plan.result = None
-        log = []
-        gens, returned = start(scheduler, plans, log)
-        ids = task_ids(scheduler, gens, returned)
-        call = f"Scheduler with {describe_plans(plans)}, then run()"
-        run(scheduler, call)
-        results = results_of(scheduler, "results", call)
-        for plan, task_id in zip(plans, ids):
-            got = dict.get(results, task_id, MISSING)
-            if got is not plan.result:
-                fail(
-                    call=call,
-                    expected=f"results[{describe(task_id)}] is {plan.result!r}",
-                    got="no such key" if got is MISSING else describe(got),
-                    cause=missing_result_cause(scheduler, task_id, "every finished task's StopIteration.value belongs in results, even None"),
-                )
+        check_results(impl, plans, "every finished task's StopIteration.value belongs in results, even None")
 
 
 @check("stop_value")

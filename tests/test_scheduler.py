@@ -176,12 +176,16 @@ def test_round_robin_order(impl):
 @check("stop_value")
 def test_results_by_id(impl):
     """scheduler.results maps each task's id to its return value."""
+    check_results(impl, [Plan("A", 2), Plan("B", 1)], "store StopIteration's .value under the task's id when a task finishes")
+
+
+def check_results(impl, plans, cause):
+    """Run ``plans`` on a fresh Scheduler; every task's return value must sit in results under its id."""
     scheduler = fresh_scheduler(impl)
-    plans = [Plan("A", 2), Plan("B", 1)]
     log = []
     gens, returned = start(scheduler, plans, log)
     ids = task_ids(scheduler, gens, returned)
-    call = "Scheduler with A (2 steps) and B (1 step), then run()"
+    call = f"Scheduler with {describe_plans(plans)}, then run()"
     run(scheduler, call)
     results = results_of(scheduler, "results", call)
     for plan, task_id in zip(plans, ids):
@@ -191,7 +195,7 @@ def test_results_by_id(impl):
                 call=call,
                 expected=f"results[{describe(task_id)}] is {plan.result!r}",
                 got="no such key" if got is MISSING else describe(got),
-                cause=missing_result_cause(scheduler, task_id, "store StopIteration's .value under the task's id when a task finishes"),
+                cause=missing_result_cause(scheduler, task_id, cause),
             )
 
 
