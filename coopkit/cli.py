@@ -174,7 +174,8 @@ def cmd_bundle(args) -> int:
 
     out = Path(args.out)
     kit = find_kit()
-    if out.resolve() == kit.root or kit.root in out.resolve().parents and out.resolve().parent == kit.root and out.name in ("exercises", "tests", "solutions", "grading", "coopkit", "docs"):
+    target = out.resolve()
+    if target == kit.root or (target.parent == kit.root and target.name in ("exercises", "tests", "solutions", "grading", "coopkit", "docs", "stubs")):
         raise UsageProblem(f"--out {out} would overwrite part of the kit: choose a new folder")
     path = build_bundle(kit, out)
     print(f"wrote the student bundle to {path}: students run `python3 -m venv .venv && .venv/bin/pip install -e .` then `.venv/bin/pytest` there")

@@ -441,7 +441,6 @@ def grade_unit(run: GradingRun, exercise: Exercise, raw: bytes, label: str) -> U
                     passed = record.get("outcome") == "passed"
                     result.tests[nodeid] = TestResult(nodeid, checks_of[name].check, passed, "" if passed else str(record.get("message", ""))[:2000])
                     current = None
-            done = any(r.get("event") == "done" for r in attempt.records)
             if current is not None and current not in result.tests:
                 name = current.split("::")[-1]
                 result.tests[current] = TestResult(current, checks_of[name].check, False, _crash_reason(attempt, run.manifest.test_timeout))
@@ -449,7 +448,7 @@ def grade_unit(run: GradingRun, exercise: Exercise, raw: bytes, label: str) -> U
             if not remaining:
                 break
             progressed = current is not None or any(r.get("event") == "end" for r in attempt.records)
-            if time.monotonic() >= budget_end or not progressed or (done and not progressed):
+            if time.monotonic() >= budget_end or not progressed:
                 reason = "not run: the exercise used up its time budget" if time.monotonic() >= budget_end else "not run: the test process stopped early"
                 for nodeid in remaining:
                     name = nodeid.split("::")[-1]

@@ -355,8 +355,6 @@ def explain(item, excinfo):
         return str(exc)
     if isinstance(exc, NotImplementedError) and _student_location(excinfo.tb, folder):
         return "not implemented yet: the stub still raises NotImplementedError" + _student_location(excinfo.tb, folder)
-    if excinfo.typename == "Failed" and "Timeout" in str(exc):
-        return "stopped by the time limit: the code never paused or finished."
     return (
         f"your code raised {type(exc).__name__}: {describe(str(exc), 160)}"
         f"{_student_location(excinfo.tb, folder)}"

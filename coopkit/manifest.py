@@ -46,12 +46,6 @@ class Exercise:
     def points(self) -> int:
         return sum(check.points for check in self.checks)
 
-    def check(self, name: str) -> Check:
-        for check in self.checks:
-            if check.name == name:
-                return check
-        raise KeyError(name)
-
 
 @dataclass(frozen=True)
 class Manifest:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from . import manifest as manifest_module
+from .harness import is_not_implemented
 
 PASSED, FAILED, NOT_RUN, TODO = "passed", "failed", "not run", "not started"
 
@@ -69,7 +70,7 @@ class Progress:
             return
         if report.failed:
             message = getattr(report, "coopkit_message", "")
-            result = TODO if message.startswith("not implemented yet") else FAILED
+            result = TODO if is_not_implemented(message) else FAILED
         else:
             result = PASSED if report.passed else NOT_RUN
         self.outcomes.setdefault((report.coopkit_exercise, check), []).append(result)

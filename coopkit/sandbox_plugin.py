@@ -127,7 +127,6 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
-        self.current = item
         self.failed_phases = []
         yield
         self._verify(item.nodeid)

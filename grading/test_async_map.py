@@ -1,6 +1,5 @@
 """Tests for exercise 1, async_map: a map that pauses after every item."""
 
-import pytest
 
 from coopkit.harness import check, describe, fail
 

@@ -1,6 +1,5 @@
 """Tests for exercise 2, runner: drive a generator to the end."""
 
-import pytest
 
 from coopkit.harness import check, describe, fail
 

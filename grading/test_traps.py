@@ -157,7 +157,6 @@ def test_answers_reach_the_right_task(impl, rng):
     """Several tasks asking get_id() between switches each get their own id, every time."""
     traps = kernel_of(impl)
     kernel = traps.Kernel()
-    answers = {}
 
     def task(rounds):
         mine = []

@@ -10,8 +10,6 @@ import csv
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,6 @@ pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
 
 NOTEBOOK_ID = nbbuild.NOTEBOOK.removesuffix(".ipynb")
 RUNNER_BUG = "def runner(gen):\n    for _ in gen:\n        pass\n"
-LIFO = None  # filled from the corpus at run time
 
 
 def corpus_file(name, module):
