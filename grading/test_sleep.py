@@ -1,23 +1,6 @@
 """Tests for chapter 6, sleep: a heap of sleepers, a clock, and no busy waiting."""
 
-from coopkit.harness import check, describe, fail
-
-
-class FakeClock:
-    """Time stands still until the kernel sleeps; every sleep is recorded."""
-
-    def __init__(self, tick=0.0):
-        self.now = 0.0
-        self.tick = tick
-        self.sleeps = []
-
-    def time(self):
-        self.now += self.tick
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+from coopkit.harness import FakeClock, check, describe, fail
 
 
 def kernel_of(impl, clock):

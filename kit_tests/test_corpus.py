@@ -100,6 +100,15 @@ PART2_BUGS = {  # case: (module, {old: new} edits of the reference, checks it mu
     "sleep_polls_the_clock": ("sleep", {"self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))": "self.clock.sleep(min(0.1, max(0, self.sleeping[0][0] - self.clock.time())))"}, {"sleep.no_busy_wait"}),
     "sleep_heap_without_tie_breaker": ("sleep", {"heapq.heappush(self.sleeping, (deadline, self.sequence, task_id, gen))": "heapq.heappush(self.sleeping, (deadline, gen, task_id))",
                                                  "_, _, task_id, gen = heapq.heappop(self.sleeping)": "_, gen, task_id = heapq.heappop(self.sleeping)"}, {"sleep.wake_order"}),
+    "io_poll_forgets_update": ("io", {"                self.ready.append((task_id, gen, gen.send, None))\n            self.update(sock)\n": "                self.ready.append((task_id, gen, gen.send, None))\n"}, {"io.wait_traps", "io.echo_server"}),  # stale registrations stall the server too
+    "io_registers_twice": ("io", {"        elif registered:\n            self.selector.modify(sock, events)\n        else:\n            self.selector.register(sock, events)": "        else:\n            self.selector.register(sock, events)"}, {"io.wait_traps"}),
+    "io_second_reader_overwrites": ("io", {"        if sock in waiters:\n            self.ready.append((task_id, gen, gen.throw, RuntimeError(f\"another task is already waiting on {sock!r}\")))\n            return\n": ""}, {"io.wait_traps"}),
+    "io_polls_only_when_idle": ("io", {"            self.poll(self.select_timeout())": "            if not self.ready:\n                self.poll(self.select_timeout())"}, {"io.select_timeout"}),
+    "io_blocks_beside_sleepers": ("io", {"        if self.sleeping:\n            return max(0, self.sleeping[0][0] - self.clock.time())\n": ""}, {"io.select_timeout"}),
+    "io_never_blocks": ("io", {"self.clock.time())\n        return None": "self.clock.time())\n        return 0"}, {"io.select_timeout"}),
+    "io_send_does_not_loop": ("io", {"    view = memoryview(data)\n    while view:": "    view = memoryview(data)\n    if view:"}, {"io.helpers"}),
+    "io_accept_leaves_blocking": ("io", {"    conn.setblocking(False)\n": ""}, {"io.helpers"}),
+    "io_handler_ignores_eof": ("io", {"            if not data:\n                break": "            if not data:\n                continue"}, {"io.echo_server"}),
     "sleep_wakes_only_when_idle": ("sleep", {"            self.wake()\n            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))": "            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))\n                self.wake()"}, {"sleep.sleep_zero"}),
 }
 
