@@ -52,7 +52,7 @@ RECORD_CAP = 4 * 1024 * 1024
 STARTUP_SECONDS = 30.0
 KILL_GRACE = 4.0
 PACKAGE_DIR = Path(__file__).resolve().parent
-SANDBOX_FILES = ("harness.py", "sandbox_plugin.py")
+SANDBOX_FILES = ("harness.py", "doubles.py", "sandbox_plugin.py")
 
 # Exercise-level statuses and their one-line explanations.
 MISSING = "missing"

@@ -13,8 +13,6 @@ What it gives a test:
 * ``check(name)``: the mark that ties a test to a rubric check.
 * ``fail(...)``: the one way a test reports a wrong answer, naming the call,
   the expected value, what came back and the likely cause.
-* ``FakeClock``: a clock for the Part 2 kernels whose time moves only when
-  the kernel sleeps it (or by a fixed tick per reading); it records every sleep.
 * ``rng``: a ``random.Random`` seeded from ``--coopkit-seed`` and the test's
   name, so hidden inputs vary by test but never between runs.
 * A per-test timer behind pytest-timeout's hooks: SIGALRM raises
@@ -93,23 +91,6 @@ def fail(*, call, expected, got, cause=None):
 def check(name):
     """Mark a test as evidence for the rubric check ``name`` of its exercise."""
     return pytest.mark.check(name)
-
-
-class FakeClock:
-    """Time stands still until the kernel sleeps (or moves ``tick`` per reading); every sleep is recorded."""
-
-    def __init__(self, tick=0.0):
-        self.now = 0.0
-        self.tick = tick
-        self.sleeps = []
-
-    def time(self):
-        self.now += self.tick
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
 
 
 # -- loading the implementation under test -----------------------------------

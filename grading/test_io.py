@@ -1,49 +1,9 @@
 """Tests for chapter 7, io: read and write waits over a selector, helpers, an echo server."""
 
-import selectors
 import socket
 
-from coopkit.harness import FakeClock, check, describe, fail
-
-SELECT_LIMIT = 5000  # more select() calls than any test needs: the kernel is polling in a loop
-
-
-class Spin(Exception):
-    """The kernel called select() over and over without time or I/O moving on."""
-
-
-class RecordingSelector(selectors.DefaultSelector):
-    """A real selector that records every timeout and moves a fake clock through the waits.
-
-    ``select(timeout)`` never blocks the test for long: it asks the operating
-    system with timeout 0 (at most half a second for ``None``) and, when nothing is ready, advances the fake clock by the
-    timeout (the time the real wait would have taken). A ``None`` timeout while
-    a task is ready or asleep is recorded as a mistake and treated as 0.
-    """
-
-    def __init__(self, clock):
-        super().__init__()
-        self.clock = clock
-        self.kernel = None
-        self.timeouts = []
-        self.mistakes = []
-
-    def select(self, timeout=None):
-        self.timeouts.append(timeout)
-        if len(self.timeouts) > SELECT_LIMIT:
-            raise Spin(f"select() called {SELECT_LIMIT} times")
-        kernel = self.kernel
-        real_wait = 0
-        if timeout is None:
-            if kernel is not None and (getattr(kernel, "ready", None) or getattr(kernel, "sleeping", None)):
-                self.mistakes.append("select(None) while tasks were " + ("ready" if kernel.ready else "asleep"))
-            else:
-                real_wait = 0.5  # nothing else can happen: give loopback traffic a moment
-        events = super().select(real_wait)
-        if not events and timeout:
-            self.clock.now += timeout
-        return events
-
+from coopkit.doubles import SELECT_LIMIT, FakeClock, RecordingSelector, Spin
+from coopkit.harness import check, describe, fail
 
 def kernel_of(impl, clock=None):
     module = impl.fresh("io")

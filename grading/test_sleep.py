@@ -1,6 +1,7 @@
 """Tests for chapter 6, sleep: a heap of sleepers, a clock, and no busy waiting."""
 
-from coopkit.harness import FakeClock, check, describe, fail
+from coopkit.doubles import FakeClock
+from coopkit.harness import check, describe, fail
 
 
 def kernel_of(impl, clock):

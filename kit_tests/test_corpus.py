@@ -109,6 +109,12 @@ PART2_BUGS = {  # case: (module, {old: new} edits of the reference, checks it mu
     "io_send_does_not_loop": ("io", {"    view = memoryview(data)\n    while view:": "    view = memoryview(data)\n    if view:"}, {"io.helpers"}),
     "io_accept_leaves_blocking": ("io", {"    conn.setblocking(False)\n": ""}, {"io.helpers"}),
     "io_handler_ignores_eof": ("io", {"            if not data:\n                break": "            if not data:\n                continue"}, {"io.echo_server"}),
+    "cancel_leaves_sleeper_in_heap": ("cancel", {"                self.sleeping.remove(entry)\n                heapq.heapify(self.sleeping)\n": ""}, {"cancel.cleanup"}),
+    "cancel_leaves_reader_registered": ("cancel", {"                    del waiters[sock]\n                    self.update(sock)\n": "                    del waiters[sock]\n"}, {"cancel.cleanup"}),
+    "cancel_ignores_joiners": ("cancel", {"        for joiners in self.waiting.values():": "        for joiners in ():"}, {"cancel.cleanup"}),
+    "cancel_adds_a_second_entry": ("cancel", {"                self.ready.remove(entry)\n": ""}, {"cancel.delivery"}),
+    "cancel_self_answers_false": ("cancel", {"        if target == task_id:\n            self.ready.append((task_id, gen, gen.throw, Cancelled(f\"task {task_id} cancelled itself\")))\n        elif": "        if"}, {"cancel.finished_noop"}),
+    "cancel_unknown_id_answers_false": ("cancel", {"        elif not (isinstance(target, int) and 0 < target < self.next_id):\n            self.ready.append((task_id, gen, gen.throw, KeyError(target)))\n": ""}, {"cancel.finished_noop"}),
     "sleep_wakes_only_when_idle": ("sleep", {"            self.wake()\n            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))": "            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))\n                self.wake()"}, {"sleep.sleep_zero"}),
 }
 
