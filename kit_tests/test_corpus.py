@@ -115,6 +115,11 @@ PART2_BUGS = {  # case: (module, {old: new} edits of the reference, checks it mu
     "cancel_adds_a_second_entry": ("cancel", {"                self.ready.remove(entry)\n": ""}, {"cancel.delivery"}),
     "cancel_self_answers_false": ("cancel", {"        if target == task_id:\n            self.ready.append((task_id, gen, gen.throw, Cancelled(f\"task {task_id} cancelled itself\")))\n        elif": "        if"}, {"cancel.finished_noop"}),
     "cancel_unknown_id_answers_false": ("cancel", {"        elif not (isinstance(target, int) and 0 < target < self.next_id):\n            self.ready.append((task_id, gen, gen.throw, KeyError(target)))\n": ""}, {"cancel.finished_noop"}),
+    "await_trap_not_a_coroutine": ("awaiting", {"@types.coroutine\ndef get_id():": "def get_id():"}, {"awaiting.awaitables"}),
+    "await_async_map_never_switches": ("awaiting", {"        results.append(func(item))\n        await switch()\n": "        results.append(func(item))\n"}, {"awaiting.async_map"}),
+    "await_run_swallows_main_error": ("awaiting", {"    if main_id in kernel.exceptions:\n        raise kernel.exceptions[main_id]\n    return kernel.results[main_id]": "    return kernel.results.get(main_id)"}, {"awaiting.run"}),
+    "await_run_ignores_clock": ("awaiting", {"    kernel = AwaitKernel(clock)": "    kernel = AwaitKernel()"}, {"awaiting.run"}),
+    "await_spawn_takes_anything": ("awaiting", {"        if not is_task(task):": "        if False:"}, {"awaiting.run"}),
     "sleep_wakes_only_when_idle": ("sleep", {"            self.wake()\n            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))": "            if self.ready:\n                self.step()\n            else:\n                self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))\n                self.wake()"}, {"sleep.sleep_zero"}),
 }
 
