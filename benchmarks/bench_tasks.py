@@ -2,7 +2,9 @@
 
 Measured side by side in one run, medians of several rounds:
 * task switches per second: N tasks x S steps each, round robin;
-* memory per suspended task (tracemalloc; RSS for threads, whose memory is mostly outside Python);
+* memory per suspended task (tracemalloc; RSS for threads, whose memory is mostly outside Python),
+  each task parked at its first suspension with the smallest body that suspends
+  (a bare ``yield``; in asyncio ``await event.wait()``; a thread waiting on an Event);
 * how both grow from 10 to 1,000,000 tasks.
 
 Writes benchmarks/results/task_cost.json, docs/task-cost.png and the table between the
@@ -36,6 +38,11 @@ def reference_scheduler():
 def stepper(steps):
     for _ in range(steps):
         yield
+
+
+def idle():
+    """The smallest body that suspends: one bare yield. asyncio's counterpart awaits an Event."""
+    yield
 
 
 # -- switches per second -------------------------------------------------------
@@ -114,7 +121,7 @@ def memory_scheduler(tasks):
     tracemalloc.start()
     scheduler = Scheduler()
     for _ in range(tasks):
-        gen = stepper(10)
+        gen = idle()
         next(gen)  # suspended at its first yield
         scheduler.add(gen)
     size = tracemalloc.get_traced_memory()[0]
@@ -127,7 +134,7 @@ def memory_bare(tasks):
     tracemalloc.start()
     queue = deque()
     for _ in range(tasks):
-        gen = stepper(10)
+        gen = idle()
         next(gen)
         queue.append(gen)
     size = tracemalloc.get_traced_memory()[0]

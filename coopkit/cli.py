@@ -119,6 +119,8 @@ def cmd_nbgrader_build(args) -> int:
         raise UsageProblem(f"{course} is a file: give a folder for the nbgrader course")
     for path in nbbuild.build(find_kit(), course):
         print(f"wrote {path}")
+    names = " / ".join(f"{a.name} (part {a.part})" for a in nbbuild.ASSIGNMENTS.values())
+    print(f"assignments: {names}")
     print(f"next: cd {course} && nbgrader generate_assignment {nbbuild.ASSIGNMENT}")
     return 0
 
@@ -239,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("course_dir")
     build.set_defaults(func=cmd_nbgrader_build)
     auto = nbg.add_parser("autograde", help="nbgrader autograde in parallel, with scores checked against the sandboxed grader")
-    auto.add_argument("assignment", nargs="?", default="coop")
+    auto.add_argument("assignment", nargs="?", default="coop", help="coop (part 1, default) or event_loop (part 2)")
     auto.add_argument("--course", default=".", help="the nbgrader course folder (default: the current folder)")
     auto.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="notebooks at a time (default: CPU count)")
     auto.add_argument("--no-check-scores", action="store_true", help="leave nbgrader's scores as they are (plain nbgrader behaviour)")

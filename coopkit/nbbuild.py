@@ -1,7 +1,9 @@
 """The nbgrader course, built from the kit's sources: lesson pages, solutions and the manifest.
 
-The notebook is the lesson: each ``docs/`` page becomes markdown cells with
-its ``python`` code blocks as runnable example cells; then comes the
+Each part of the kit is one assignment with one notebook (``coop``: Part 1;
+``event_loop``: Part 2). The notebook is the lesson: each ``docs/`` page
+becomes markdown cells with its ``python`` code blocks as runnable example
+cells; then comes the
 exercise's solution cell (the reference module with its solution regions,
 grade_id = exercise) and one autograded cell per rubric check (grade_id
 ``<exercise>-<check>``, the check's points). A check cell runs the check's
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import regions
@@ -22,7 +25,50 @@ from .paths import Kit
 ASSIGNMENT = "coop"
 NOTEBOOK = "cooperative_multitasking.ipynb"
 INTRO = "docs/00-introduction.md"
-RELATIVE_TASK_IMPORT = re.compile(r"^from \.task import Task\n", re.MULTILINE)
+# A notebook is one namespace: a cell uses the names earlier cells defined, so the modules'
+# relative imports are left out of the cells and put back when a cell becomes a module again.
+RELATIVE_IMPORT = re.compile(r"^from \.[\w.]* import [^\n]*\n", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One nbgrader assignment: a part of the kit as one notebook."""
+
+    name: str
+    part: int
+    notebook: str
+    heading: str
+    closing: str
+
+    @property
+    def notebook_id(self) -> str:
+        return self.notebook.removesuffix(".ipynb")
+
+
+ASSIGNMENTS = {
+    ASSIGNMENT: Assignment(ASSIGNMENT, 1, NOTEBOOK, "",
+                           "## Done\n\nEvery check cell above passes? Then you have built the core of an async framework."),
+    "event_loop": Assignment(
+        "event_loop", 2, "event_loop.ipynb",
+        "# Part 2: a tiny event loop\n\nThe scheduler of Part 1 grows into a kernel that answers requests (traps), "
+        "sleeps, waits for sockets, cancels tasks and runs `async def` code, in five chapters. Each chapter's cell "
+        "builds on the ones before it: run them in order.",
+        "## Done\n\nEvery check cell above passes? Then you have built, from plain generators, the machine inside "
+        "asyncio, curio and trio.",
+    ),
+}
+
+
+def assignment_named(name: str) -> Assignment:
+    """The assignment called ``name``; ``KeyError`` names the ones there are."""
+    try:
+        return ASSIGNMENTS[name]
+    except KeyError:
+        raise KeyError(f"no assignment {name!r} in the coopkit course (there are: {', '.join(ASSIGNMENTS)})") from None
+
+
+def strip_relative_imports(source: str) -> str:
+    return RELATIVE_IMPORT.sub("", source)
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
 
 CONFIG = '''"""nbgrader configuration for the coopkit course (written by `coopkit nbgrader build`)."""
@@ -72,10 +118,10 @@ def lesson_cells(page: str, prefix: str) -> list[dict]:
 
 
 def solution_cell_source(kit: Kit, exercise: str) -> str:
-    """The module's code with its solution regions; the scheduler uses the notebook's own Task."""
+    """The module's code with its solution regions, using the names of the cells above instead of relative imports."""
     source = kit.solution_file(exercise).read_text(encoding="utf-8")
     regions.find_regions(source, f"solutions/{exercise}.py")
-    return RELATIVE_TASK_IMPORT.sub("", source)
+    return strip_relative_imports(source)
 
 
 def check_cell_source(exercise: str, check) -> str:
@@ -101,11 +147,12 @@ def timeline_cells() -> list[dict]:
     ]
 
 
-def notebook(kit: Kit) -> dict:
-    cells = lesson_cells((kit.root / INTRO).read_text(encoding="utf-8"), "intro")
-    for exercise in kit.manifest.exercises:
-        if exercise.part != 1:
-            continue
+def notebook(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) -> dict:
+    if assignment.part == 1:
+        cells = lesson_cells((kit.root / INTRO).read_text(encoding="utf-8"), "intro")
+    else:
+        cells = [_cell("markdown", assignment.heading, "intro")]
+    for exercise in kit.manifest.part(assignment.part).exercises:
         cells += lesson_cells((kit.root / exercise.lesson).read_text(encoding="utf-8"), f"{exercise.name}-lesson")
         cells.append(_cell(
             "markdown",
@@ -120,7 +167,7 @@ def notebook(kit: Kit) -> dict:
                                {"grade": True, "solution": False, "locked": True, "grade_id": check.key, "points": check.points}))
         if exercise.name == "scheduler":
             cells += timeline_cells()
-    cells.append(_cell("markdown", "## Done\n\nEvery check cell above passes? Then you have built the core of an async framework.", "done"))
+    cells.append(_cell("markdown", assignment.closing, "done"))
     return {
         "cells": cells,
         "metadata": {
@@ -132,21 +179,22 @@ def notebook(kit: Kit) -> dict:
     }
 
 
-def notebook_text(kit: Kit) -> str:
-    return json.dumps(notebook(kit), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+def notebook_text(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) -> str:
+    return json.dumps(notebook(kit, assignment), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def config_text(kit: Kit) -> str:
     budget = kit.manifest.exercise_budget
-    return CONFIG.format(timeout=int(budget * len(kit.manifest.part(1).exercises) + 60))
+    largest = max(len(kit.manifest.part(part).exercises) for part in kit.manifest.parts)
+    return CONFIG.format(timeout=int(budget * largest + 60))
 
 
 def course_files(kit: Kit) -> dict[str, str]:
-    """``{relative path: text}`` of a complete nbgrader course directory."""
-    return {
-        "nbgrader_config.py": config_text(kit),
-        f"source/{ASSIGNMENT}/{NOTEBOOK}": notebook_text(kit),
-    }
+    """``{relative path: text}`` of a complete nbgrader course directory: one notebook per assignment."""
+    files = {"nbgrader_config.py": config_text(kit)}
+    for assignment in ASSIGNMENTS.values():
+        files[f"source/{assignment.name}/{assignment.notebook}"] = notebook_text(kit, assignment)
+    return files
 
 
 def build(kit: Kit, course_dir: Path) -> list[Path]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import grader
-from .nbbuild import ASSIGNMENT, NOTEBOOK, RELATIVE_TASK_IMPORT
+from .nbbuild import ASSIGNMENT, Assignment, assignment_named, strip_relative_imports
 from .notebook import sources_from_cells
 from .paths import Kit
 
@@ -57,19 +57,19 @@ def fill_notebook(release: dict, sources: dict[str, str]) -> dict:
     for cell in nb["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and grade_id in sources:
-            cell["source"] = RELATIVE_TASK_IMPORT.sub("", sources[grade_id])
+            cell["source"] = strip_relative_imports(sources[grade_id])
     return nb
 
 
-def notebook_sources(path: Path, kit: Kit) -> dict[str, str]:
-    """The exercise modules a notebook defines, in cell order (the latest defining cell wins)."""
+def notebook_sources(path: Path, kit: Kit, part: int = 1) -> dict[str, str]:
+    """The exercise modules of ``part`` a notebook defines, in cell order (the latest defining cell wins)."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     cells = []
     for cell in nb.get("cells", []):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
             cells.append("".join(source) if isinstance(source, list) else str(source))
-    return sources_from_cells(cells, kit)
+    return sources_from_cells(cells, kit, part)
 
 
 @dataclass
@@ -105,22 +105,22 @@ def _autograde_group(course: Path, assignment: str, group: list[str], everyone: 
     return log
 
 
-def _student_result(course: Path, assignment: str, student: str, log: str) -> tuple[bool, str]:
-    graded = (course / "autograded" / student / assignment / NOTEBOOK).is_file()
+def _student_result(course: Path, assignment: Assignment, student: str, log: str) -> tuple[bool, str]:
+    graded = (course / "autograded" / student / assignment.name / assignment.notebook).is_file()
     lines = [line for line in log.splitlines() if student in line and ("ERROR" in line or "WARNING" in line)]
     if graded:
         return True, ""
     return False, (lines[-1] if lines else "no autograded notebook was written").strip()[:300]
 
 
-def _read_sources(course: Path, assignment: str, student: str, kit: Kit) -> dict[str, str] | None:
+def _read_sources(course: Path, assignment: Assignment, student: str, kit: Kit) -> dict[str, str] | None:
     try:
-        return notebook_sources(course / "submitted" / student / assignment / NOTEBOOK, kit)
+        return notebook_sources(course / "submitted" / student / assignment.name / assignment.notebook, kit, assignment.part)
     except (OSError, ValueError, AttributeError, TypeError):
         return None  # missing or unreadable notebook: no code, no points
 
 
-def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int) -> dict[str, dict]:
+def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int, part: int = 1) -> dict[str, dict]:
     """The sandboxed grader's report for each student's exercise code."""
     with tempfile.TemporaryDirectory(prefix="coopkit-nbsrc-") as scratch:
         folders = {}
@@ -130,30 +130,31 @@ def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int) -> 
             for exercise, source in modules.items():
                 (folder / f"{exercise}.py").write_text(source, encoding="utf-8")
             folders[student] = folder
-        with grader.GradingRun.create(kit) as run:
+        with grader.GradingRun.create(kit, part=part) as run:
             return grader.grade_folders(run, folders, jobs)
 
 
-def reconcile(course: Path, assignment: str, outcomes: dict[str, StudentOutcome]) -> None:
+def reconcile(course: Path, assignment: Assignment, outcomes: dict[str, StudentOutcome]) -> None:
     """Make every student's gradebook scores equal their sandbox report, creating missing rows."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    notebook_id = NOTEBOOK.removesuffix(".ipynb")
+    notebook_id = assignment.notebook_id
+    name = assignment.name
     # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
         for student, outcome in outcomes.items():
             gb.update_or_create_student(student)
             try:
-                submission = gb.find_submission_notebook(notebook_id, assignment, student)
+                submission = gb.find_submission_notebook(notebook_id, name, student)
             except MissingEntry:  # nbgrader could not grade it: give the student a complete row
                 try:
-                    gb.find_submission(assignment, student)
-                    gb.remove_submission(assignment, student)
+                    gb.find_submission(name, student)
+                    gb.remove_submission(name, student)
                 except MissingEntry:
                     pass
-                gb.add_submission(assignment, student)
-                submission = gb.find_submission_notebook(notebook_id, assignment, student)
+                gb.add_submission(name, student)
+                submission = gb.find_submission_notebook(notebook_id, name, student)
             for grade in submission.grades:
                 exercise, _, check = grade.name.partition("-")
                 if not check:
@@ -171,6 +172,10 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
     from .notebook import report_key
 
     course = Path(course).resolve()
+    try:
+        chosen = assignment_named(assignment)
+    except KeyError as exc:
+        raise CourseError(exc.args[0]) from None
     if not (course / "nbgrader_config.py").is_file():
         raise CourseError(f"{course} is not an nbgrader course (no nbgrader_config.py): build one with `coopkit nbgrader build DIR`")
     if not (course / "release" / assignment).is_dir():
@@ -180,22 +185,22 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
     cache = None
     with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch:
         if check_scores:
-            sources = {student: _read_sources(course, assignment, student, kit) for student in students}
-            reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs)
+            sources = {student: _read_sources(course, chosen, student, kit) for student in students}
+            reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs, chosen.part)
             cache = Path(scratch)
             for student, src in sources.items():
                 outcomes[student].report = reports.get(student)
                 if src is not None and reports.get(student):
-                    (cache / f"{report_key(src)}.json").write_text(json.dumps(reports[student]), encoding="utf-8")
+                    (cache / f"{report_key(src, chosen.part)}.json").write_text(json.dumps(reports[student]), encoding="utf-8")
         groups = [students[n::max(1, jobs)] for n in range(max(1, jobs))]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(_autograde_group, course, assignment, group, students, cache): group for group in groups if group}
             for future in as_completed(futures):
                 log = future.result()
                 for student in futures[future]:
-                    outcomes[student].nbgrader_ok, outcomes[student].message = _student_result(course, assignment, student, log)
+                    outcomes[student].nbgrader_ok, outcomes[student].message = _student_result(course, chosen, student, log)
                     if on_done:
                         on_done(student, outcomes[student])
     if check_scores:
-        reconcile(course, assignment, outcomes)
+        reconcile(course, chosen, outcomes)
     return outcomes

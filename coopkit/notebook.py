@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .paths import Kit, find_kit
 
-SCHEDULER_IMPORT = "from .task import Task  # added by coopkit: in the notebook, Task comes from the cell above\n"
+IMPORTS_NOTE = "# added by coopkit: in the notebook these names come from the cells above\n"
 
 
 class NotebookCheckFailed(AssertionError):
@@ -51,24 +51,44 @@ def _exercise_names(kit_root: str) -> dict[str, frozenset[str]]:
     return {exercise.name: frozenset(defined_names(kit.stub_file(exercise.name).read_text(encoding="utf-8"))) for exercise in kit.manifest.exercises}
 
 
-def cell_to_module(exercise: str, source: str) -> str:
-    """A notebook cell's code as the module file the grader expects (kernel history and file agree on it)."""
+@lru_cache(maxsize=None)
+def _relative_imports(kit_root: str) -> dict[str, str]:
+    """Each exercise's relative import lines, as its reference module has them."""
+    from .nbbuild import RELATIVE_IMPORT
+
+    kit = Kit(Path(kit_root))
+    return {e.name: "".join(RELATIVE_IMPORT.findall(kit.solution_file(e.name).read_text(encoding="utf-8"))) for e in kit.manifest.exercises}
+
+
+def cell_to_module(exercise: str, source: str, kit: Kit | None = None) -> str:
+    """A notebook cell's code as the module file the grader expects (kernel history and file agree on it).
+
+    The cell uses the names of the cells above; the module imports them as
+    the reference module does, unless the cell brings its own relative imports.
+    """
+    from .nbbuild import RELATIVE_IMPORT
+
+    kit = kit or find_kit()
     source = source.rstrip() + "\n"
-    if exercise == "scheduler" and "import Task" not in source:
-        return SCHEDULER_IMPORT + source
+    imports = _relative_imports(str(kit.root)).get(exercise, "")
+    if imports and not RELATIVE_IMPORT.search(source):
+        return IMPORTS_NOTE + imports + source
     return source
 
 
-def sources_from_cells(cells: list[str], kit: Kit | None = None) -> dict[str, str]:
-    """``{exercise: module source}`` from cell sources, the latest defining cell winning."""
+def sources_from_cells(cells: list[str], kit: Kit | None = None, part: int | None = None) -> dict[str, str]:
+    """``{exercise: module source}`` from cell sources, the latest defining cell winning (only ``part``'s exercises, if given)."""
     kit = kit or find_kit()
     wanted = _exercise_names(str(kit.root))
+    if part is not None:
+        names = {exercise.name for exercise in kit.manifest.part(part).exercises}
+        wanted = {name: required for name, required in wanted.items() if name in names}
     found = {}
     for source in reversed(cells):
         names = defined_names(source)
         for exercise, required in wanted.items():
             if exercise not in found and required and required <= names:
-                found[exercise] = cell_to_module(exercise, source)
+                found[exercise] = cell_to_module(exercise, source, kit)
     return found
 
 
@@ -92,7 +112,7 @@ def check_public(exercise: str, check: str) -> None:
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         return None
     kit = find_kit()
-    sources = sources_from_cells(_history(), kit)
+    sources = sources_from_cells(_history(), kit, kit.manifest.exercise(exercise).part)
     if exercise not in sources:
         raise NotebookCheckFailed(f"no cell defines the {exercise} exercise yet: run its code cell first")
     with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:
@@ -116,12 +136,12 @@ def check_public(exercise: str, check: str) -> None:
 _graded: dict[str, dict] = {}
 
 
-def report_key(sources: dict[str, str]) -> str:
-    """The cache key of a set of module sources."""
-    return hashlib.sha256(repr(sorted(sources.items())).encode()).hexdigest()
+def report_key(sources: dict[str, str], part: int = 1) -> str:
+    """The cache key of a set of module sources graded as ``part``."""
+    return hashlib.sha256(repr((part, sorted(sources.items()))).encode()).hexdigest()
 
 
-def grade_sources(sources: dict[str, str], kit: Kit | None = None) -> dict:
+def grade_sources(sources: dict[str, str], kit: Kit | None = None, part: int = 1) -> dict:
     """The sandboxed grader's report for these module sources (cached by content).
 
     Under ``coopkit nbgrader autograde`` the reports were computed before the
@@ -132,21 +152,23 @@ def grade_sources(sources: dict[str, str], kit: Kit | None = None) -> dict:
     from . import grader
 
     kit = kit or find_kit()
-    key = report_key(sources)
+    key = report_key(sources, part)
     cache = os.environ.get("COOPKIT_REPORT_CACHE")
     if key not in _graded and cache and (Path(cache) / f"{key}.json").is_file():
         _graded[key] = json.loads((Path(cache) / f"{key}.json").read_text(encoding="utf-8"))
     if key not in _graded:
         with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:
             folder = _write_folder(sources, Path(scratch) / "notebook")
-            with grader.GradingRun.create(kit) as run:
+            with grader.GradingRun.create(kit, part=part) as run:
                 _graded[key] = grader.grade_folders(run, {"notebook": folder}, jobs=os.cpu_count() or 1)["notebook"]
     return _graded[key]
 
 
 def grade_check(exercise: str, check: str) -> float:
     """The points this notebook earns for one rubric check, printed with its feedback."""
-    report = grade_sources(sources_from_cells(_history()))
+    kit = find_kit()
+    part = kit.manifest.exercise(exercise).part
+    report = grade_sources(sources_from_cells(_history(), kit, part), kit, part)
     data = report["exercises"][exercise]
     result = data["checks"][check]
     print(f"{exercise} / {check}: {result['score']}/{result['max_score']} points")

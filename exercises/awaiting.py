@@ -7,7 +7,8 @@ inside: a coroutine cannot ``yield`` and uses ``await`` instead of
 ``yield from``, and ``await`` only takes *awaitables*.
 
 ``types.coroutine`` turns a generator function into one whose generators are
-awaitable. So each trap comes back as a two-line wrapper, and then::
+awaitable. So each trap comes back as the same request, yielded from a
+function with that decorator, and then::
 
     async def worker():
         me = await get_id()
@@ -22,7 +23,6 @@ kinds of task run side by side in one kernel.
 import inspect
 import types
 
-from . import cancel as kernel_traps
 from .cancel import Cancelled, CancelKernel  # noqa: F401 - Cancelled is raised in coroutines too
 
 

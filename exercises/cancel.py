@@ -51,7 +51,8 @@ class CancelKernel(IOKernel):
         Take the task out of the place where it waits (the ready queue, the
         sleepers' heap, ``readers``/``writers`` and the selector, the joiners of
         another task), then put it at the back of the ready queue with
-        ``Cancelled`` to throw in. A task already finished is left alone.
+        ``Cancelled`` to throw in. A task that waits nowhere has finished: it is
+        left alone.
         """
         # TODO: write cancel_task() here; the docstring above says what it must do.
         raise NotImplementedError("cancel_task() is not written yet")

@@ -77,6 +77,8 @@ class IOKernel(SleepKernel):
         selector: a ``selectors`` selector holding every socket a task waits on.
         readers: ``{socket: (task id, generator)}``, the task waiting to read it.
         writers: ``{socket: (task id, generator)}``, the task waiting to write to it.
+        registered: ``{socket: events}``, what the selector watches each socket for
+            (asking the selector instead costs an exception for a socket it does not know).
     """
 
     def __init__(self, clock=None, selector=None):
@@ -84,6 +86,7 @@ class IOKernel(SleepKernel):
         self.selector = selector or selectors.DefaultSelector()
         self.readers = {}
         self.writers = {}
+        self.registered = {}
         self.traps["read_wait"] = self.trap_read_wait
         self.traps["write_wait"] = self.trap_write_wait
 
@@ -111,7 +114,8 @@ class IOKernel(SleepKernel):
 
         Read and write waits on one socket share one registration (a selector
         refuses to register a socket twice): ``EVENT_READ | EVENT_WRITE`` when
-        both wait, ``modify`` when that changes, ``unregister`` when nobody waits.
+        both wait, ``modify`` when that changes, ``unregister`` when nobody
+        waits. Keep ``self.registered`` in step with the selector.
         """
         # TODO: write update() here; the docstring above says what it must do.
         raise NotImplementedError("update() is not written yet")

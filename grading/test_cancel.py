@@ -218,11 +218,13 @@ def test_cancelled_reader_leaves_the_selector(impl):
         target = kernel.spawn(reader())
         kernel.spawn(canceller(module, target, answers))
         run(kernel, "cancel a task waiting to read a socket nobody writes to")
-        registered = len(kernel.selector.get_map())
+        selector = kernel.selector
+        registered = len(selector.get_map())
     results, errors = recorded(kernel)
-    if registered or not isinstance(errors.get(target), module.Cancelled):
-        fail(call="cancel(1) while task 1 waits in read_wait(a)", expected="task 1 ends with Cancelled and the selector watches nothing",
-             got=f"{registered} socket(s) registered, exceptions {describe(errors)}", cause="delete the task from readers/writers and update the socket's registration")
+    if registered or not isinstance(errors.get(target), module.Cancelled) or not getattr(selector, "timeouts", None):
+        fail(call="cancel(1) while task 1 waits in read_wait(a), on CancelKernel(clock, selector)", expected="task 1 ends with Cancelled and the given selector, used for the wait, watches nothing",
+             got=f"{registered} socket(s) registered, given selector used: {bool(getattr(selector, 'timeouts', None))}, exceptions {describe(errors)}",
+             cause="delete the task from readers/writers and update the socket's registration; pass clock and selector on to IOKernel")
 
 
 @check("cleanup")
@@ -386,17 +388,20 @@ def test_cancel_a_failed_task_and_an_unknown_id(impl):
     def boss():
         yield
         answers.append((yield from module.cancel(1)))
-        try:
-            yield from module.cancel(99)
-        except KeyError:
-            answers.append("KeyError")
+        for unknown in (0, 3, 99):
+            try:
+                yield from module.cancel(unknown)
+            except KeyError as exc:
+                answers.append(("KeyError", exc.args))
 
     kernel.spawn(broken())
     kernel.spawn(boss())
-    run(kernel, "cancel a failed task, then an id never spawned")
+    run(kernel, "cancel a failed task, then ids never spawned")
     results, errors = recorded(kernel)
-    if answers != [False, "KeyError"] or not isinstance(errors.get(1), ValueError) or 2 not in results:
-        fail(call="cancel(1) after task 1 raised ValueError; then cancel(99)", expected="False, then KeyError raised in the caller; exceptions[1] stays the ValueError",
+    want = [False, ("KeyError", (0,)), ("KeyError", (3,)), ("KeyError", (99,))]
+    if answers != want or not isinstance(errors.get(1), ValueError) or 2 not in results:
+        fail(call="cancel(1) after task 1 raised ValueError; then cancel(0), cancel(3), cancel(99) with tasks 1 and 2 spawned",
+             expected="False, then KeyError(id) raised in the caller for each unknown id; exceptions[1] stays the ValueError",
              got=f"answers {describe(answers)}, exceptions {describe(errors)}", cause="a task in exceptions has finished too; ids never spawned are an error, as with join")
 
 

@@ -236,6 +236,47 @@ def test_read_and_write_waits_on_one_socket(impl):
 
 
 @check("wait_traps")
+def test_full_writer_waits_while_reader_is_served(impl):
+    """A writer whose buffer is full stays parked when the same socket becomes readable; it resumes once there is room."""
+    module, kernel, selector = kernel_of(impl)
+    a, b = pair()
+    log = []
+    while True:
+        try:
+            a.send(b"x" * 65536)
+        except BlockingIOError:
+            break
+
+    def writer():
+        yield from module.write_wait(a)
+        log.append("writer resumed")
+
+    def reader():
+        yield from module.read_wait(a)
+        log.append(("reader", a.recv(5)))
+
+    def peer():
+        b.send(b"hello")
+        yield from module.join(2)  # the reader has its data
+        log.append("draining")
+        while True:
+            try:
+                b.recv(1 << 20)
+            except BlockingIOError:
+                break
+
+    kernel.spawn(writer())
+    kernel.spawn(reader())
+    kernel.spawn(peer())
+    with a, b:
+        run(kernel, selector, "a writer on a full socket and a reader of the same socket")
+    if log != [("reader", b"hello"), "draining", "writer resumed"]:
+        fail(call="task 1 waits to write to a (buffer full), task 2 waits to read a; data arrives, later the peer drains",
+             expected="the reader resumes; the writer only after the drain", got=describe(log),
+             cause="resume a writer only when select() reports EVENT_WRITE for its socket (events & EVENT_WRITE), a reader only for EVENT_READ")
+
+
+@check("wait_traps")
 def test_second_reader_gets_an_error(impl):
     """A second task waiting to read the same socket gets RuntimeError; the first still gets the data."""
     module, kernel, selector = kernel_of(impl)
@@ -358,6 +399,33 @@ def test_io_is_polled_while_tasks_are_busy(impl):
     if where is None or where > 3:
         fail(call="read_wait(a) with data already there, beside a task yielding 50 times", expected="the reader resumes after at most a couple of the busy task's steps",
              got=f"it resumed after {where if where is not None else 'none of'} them", cause="poll for I/O (with timeout 0) between rounds of ready tasks, not only when nothing is ready")
+
+
+@check("select_timeout")
+def test_due_sleepers_cost_no_time(impl):
+    """sleep(0) beside a waiting reader: the select timeout for a sleeper already due is 0, not more."""
+    clock = FakeClock()
+    module, kernel, selector = kernel_of(impl, clock)
+    a, b = pair()
+    log = []
+
+    def reader():
+        yield from module.read_wait(a)
+        log.append(("read", a.recv(10), clock.now))
+
+    def polite():
+        for _ in range(3):
+            yield from module.sleep(0)
+        b.send(b"hi")
+        log.append(("sent", clock.now))
+
+    kernel.spawn(reader())
+    kernel.spawn(polite())
+    with a, b:
+        run(kernel, selector, "a reader beside a task doing sleep(0) three times, then sending", check_timeouts=True)
+    if log != [("sent", 0), ("read", b"hi", 0)]:
+        fail(call="a reader beside a task doing sleep(0) three times, then sending (fake clock)", expected="everything happens at time 0",
+             got=f"{describe(log)}, select timeouts {describe(selector.timeouts)}", cause="a deadline already past means a timeout of 0: max(0, deadline - now)")
 
 
 @check("select_timeout")

@@ -107,29 +107,30 @@ def course(kit, tmp_path_factory):
     return {"dir": course, "plain": plain, "code": code, "outcomes": outcomes, "release": release}
 
 
-def gradebook_scores(course: Path) -> dict[str, dict[str, float]]:
+def gradebook_scores(course: Path, assignment: str = "coop") -> dict[str, dict[str, float]]:
     from nbgrader.api import Gradebook, MissingEntry
 
+    notebook_id = nbbuild.assignment_named(assignment).notebook_id
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in gb.students:
             try:
-                nb = gb.find_submission_notebook(NOTEBOOK_ID, "coop", student.id)
+                nb = gb.find_submission_notebook(notebook_id, assignment, student.id)
             except MissingEntry:
                 continue
             scores[student.id] = {grade.name: grade.score for grade in nb.grades if "-" in grade.name}
     return scores
 
 
-def sandbox_scores(kit, code: dict | None, tmp_path: Path) -> dict[str, float]:
-    keys = [check.key for check in kit.manifest.part(1).checks]
+def sandbox_scores(kit, code: dict | None, tmp_path: Path, part: int = 1) -> dict[str, float]:
+    keys = [check.key for check in kit.manifest.part(part).checks]
     if code is None:
         return {key: 0.0 for key in keys}
     folder = tmp_path / "code"
     folder.mkdir(parents=True, exist_ok=True)
     for exercise, source in code.items():
         (folder / f"{exercise}.py").write_text(source)
-    with grader.GradingRun.create(kit) as run:
+    with grader.GradingRun.create(kit, part=part) as run:
         report = grader.grade_folders(run, {"x": folder}, jobs=2)["x"]
     return {f"{e}-{c}": float(v["score"]) for e, d in report["exercises"].items() for c, v in d["checks"].items()}
 

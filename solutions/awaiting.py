@@ -7,7 +7,8 @@ inside: a coroutine cannot ``yield`` and uses ``await`` instead of
 ``yield from``, and ``await`` only takes *awaitables*.
 
 ``types.coroutine`` turns a generator function into one whose generators are
-awaitable. So each trap comes back as a two-line wrapper, and then::
+awaitable. So each trap comes back as the same request, yielded from a
+function with that decorator, and then::
 
     async def worker():
         me = await get_id()
@@ -22,7 +23,6 @@ kinds of task run side by side in one kernel.
 import inspect
 import types
 
-from . import cancel as kernel_traps
 from .cancel import Cancelled, CancelKernel  # noqa: F401 - Cancelled is raised in coroutines too
 
 
@@ -36,7 +36,7 @@ def switch():
 def get_id():
     """Awaitable: the id of the calling task."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.get_id())
+    return (yield ("get_id",))
     ### END SOLUTION
 
 
@@ -44,7 +44,7 @@ def get_id():
 def spawn(task):
     """Awaitable: start ``task`` (a coroutine or generator object); returns its id."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.spawn(task))
+    return (yield ("spawn", task))
     ### END SOLUTION
 
 
@@ -52,7 +52,7 @@ def spawn(task):
 def join(task_id):
     """Awaitable: wait for task ``task_id``; returns its result or raises its exception."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.join(task_id))
+    return (yield ("join", task_id))
     ### END SOLUTION
 
 
@@ -60,7 +60,7 @@ def join(task_id):
 def sleep(seconds):
     """Awaitable: pause the calling task for ``seconds``."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.sleep(seconds))
+    return (yield ("sleep", seconds))
     ### END SOLUTION
 
 
@@ -68,7 +68,7 @@ def sleep(seconds):
 def cancel(task_id):
     """Awaitable: cancel task ``task_id``; True if it was cancelled, False if it had finished."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.cancel(task_id))
+    return (yield ("cancel", task_id))
     ### END SOLUTION
 
 
@@ -76,7 +76,7 @@ def cancel(task_id):
 def read_wait(sock):
     """Awaitable: wait until ``sock`` is readable."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.read_wait(sock))
+    return (yield ("read_wait", sock))
     ### END SOLUTION
 
 
@@ -84,7 +84,7 @@ def read_wait(sock):
 def write_wait(sock):
     """Awaitable: wait until ``sock`` is writable."""
     ### BEGIN SOLUTION
-    return (yield from kernel_traps.write_wait(sock))
+    return (yield ("write_wait", sock))
     ### END SOLUTION
 
 
@@ -139,8 +139,7 @@ class AwaitKernel(CancelKernel):
         """Like ``Kernel.spawn``, but raise ``TypeError`` (naming what was passed) unless ``task`` is a generator or coroutine object."""
         ### BEGIN SOLUTION
         if not is_task(task):
-            hint = " (a function: call it, spawn(main()) not spawn(main))" if callable(task) else ""
-            raise TypeError(f"spawn() needs a coroutine or generator object, got {type(task).__name__}{hint}")
+            raise TypeError(f"spawn() needs a coroutine or generator object (call it first), got a {type(task).__name__}")
         return super().spawn(task)
         ### END SOLUTION
 

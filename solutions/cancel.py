@@ -57,13 +57,12 @@ class CancelKernel(IOKernel):
         Take the task out of the place where it waits (the ready queue, the
         sleepers' heap, ``readers``/``writers`` and the selector, the joiners of
         another task), then put it at the back of the ready queue with
-        ``Cancelled`` to throw in. A task already finished is left alone.
+        ``Cancelled`` to throw in. A task that waits nowhere has finished: it is
+        left alone.
         """
         ### BEGIN SOLUTION
-        if target in self.results or target in self.exceptions:
-            return False
         gen = self.unpark(target)
-        if gen is None:
+        if gen is None:  # it waits nowhere: it has finished
             return False
         self.ready.append((target, gen, gen.throw, Cancelled(f"task {target} was cancelled")))
         return True

@@ -101,6 +101,8 @@ class IOKernel(SleepKernel):
         selector: a ``selectors`` selector holding every socket a task waits on.
         readers: ``{socket: (task id, generator)}``, the task waiting to read it.
         writers: ``{socket: (task id, generator)}``, the task waiting to write to it.
+        registered: ``{socket: events}``, what the selector watches each socket for
+            (asking the selector instead costs an exception for a socket it does not know).
     """
 
     def __init__(self, clock=None, selector=None):
@@ -108,6 +110,7 @@ class IOKernel(SleepKernel):
         self.selector = selector or selectors.DefaultSelector()
         self.readers = {}
         self.writers = {}
+        self.registered = {}
         self.traps["read_wait"] = self.trap_read_wait
         self.traps["write_wait"] = self.trap_write_wait
 
@@ -142,22 +145,23 @@ class IOKernel(SleepKernel):
 
         Read and write waits on one socket share one registration (a selector
         refuses to register a socket twice): ``EVENT_READ | EVENT_WRITE`` when
-        both wait, ``modify`` when that changes, ``unregister`` when nobody waits.
+        both wait, ``modify`` when that changes, ``unregister`` when nobody
+        waits. Keep ``self.registered`` in step with the selector.
         """
         ### BEGIN SOLUTION
         events = (selectors.EVENT_READ if sock in self.readers else 0) | (selectors.EVENT_WRITE if sock in self.writers else 0)
-        try:
-            registered = self.selector.get_key(sock).events
-        except KeyError:
-            registered = 0
+        registered = self.registered.get(sock, 0)
         if events == registered:
             return
         if not events:
             self.selector.unregister(sock)
-        elif registered:
+            del self.registered[sock]
+            return
+        if registered:
             self.selector.modify(sock, events)
         else:
             self.selector.register(sock, events)
+        self.registered[sock] = events
         ### END SOLUTION
 
     def select_timeout(self):

@@ -51,14 +51,17 @@ class Scheduler:
         gets its turns too.
         """
         ### BEGIN SOLUTION
-        while self.tasks:
-            task = self.tasks.popleft()
+        # Local names for what the loop uses on every turn: it may turn millions of times.
+        tasks, results, exceptions = self.tasks, self.results, self.exceptions
+        popleft, append = tasks.popleft, tasks.append
+        while tasks:
+            task = popleft()
             try:
                 next(task.gen)
             except StopIteration as stop:
-                self.results[task.id] = stop.value
+                results[task.id] = stop.value
             except Exception as exc:
-                self.exceptions[task.id] = exc
+                exceptions[task.id] = exc
             else:
-                self.tasks.append(task)
+                append(task)
         ### END SOLUTION
