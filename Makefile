@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo bench mutation generate check clean
+.PHONY: venv test demo bench bench-tasks bench-echo mutation generate check clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,12 @@ check: venv
 bench: venv
 	$(PY) benchmarks/bench_grader.py
 	$(PY) benchmarks/bench_nbgrader.py
+
+bench-tasks: venv
+	$(PY) benchmarks/bench_tasks.py
+
+bench-echo: venv
+	$(PY) benchmarks/bench_echo.py
 
 ## mutation: mutmut over solutions/ with the hidden suites
 mutation: venv

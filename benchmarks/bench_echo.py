@@ -7,7 +7,8 @@ Two workloads: many small messages (latency bound) and fewer 64 KiB messages
 (bulk). The servers alternate, round after round, and the medians are
 reported with their ratio, so machine drift hits both alike.
 
-Usage: python benchmarks/bench_echo.py [--quick]
+Writes benchmarks/results/echo.json and the table between the ``echo`` markers
+of README.md and docs/10-task-cost.md. Usage: python benchmarks/bench_echo.py [--quick]
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from markers import refresh_block  # noqa: E402 - benchmarks/markers.py
 
 WORKLOADS = {  # name: (clients, round trips per client, message size)
     "small messages": (50, 400, 100),
@@ -139,6 +142,8 @@ def main() -> None:
         out = ROOT / "benchmarks" / "results"
         out.mkdir(exist_ok=True)
         (out / "echo.json").write_text(json.dumps(results, indent=2))
+        for page in (ROOT / "README.md", ROOT / "docs" / "10-task-cost.md"):
+            refresh_block(page, "echo", table)
 
 
 if __name__ == "__main__":

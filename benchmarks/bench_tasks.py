@@ -8,7 +8,7 @@ Measured side by side in one run, medians of several rounds:
 * how both grow from 10 to 1,000,000 tasks.
 
 Writes benchmarks/results/task_cost.json, docs/task-cost.png and the table between the
-``taskcost`` markers of README.md. Usage: python benchmarks/bench_tasks.py [--quick]
+``taskcost`` markers of README.md and docs/10-task-cost.md. Usage: python benchmarks/bench_tasks.py [--quick]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coopkit.harness import Implementation  # noqa: E402
+from markers import refresh_block  # noqa: E402 - benchmarks/markers.py
 
 
 def reference_scheduler():
@@ -221,12 +222,9 @@ def main() -> None:
     table = render_table(results)
     print(table)
     plot(results, ROOT / "docs" / "task-cost.png")
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    begin, end = "<!-- taskcost:begin -->", "<!-- taskcost:end -->"
-    if begin in text and end in text and not args.quick:
-        head, rest = text.split(begin, 1)
-        readme.write_text(head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1])
+    if not args.quick:
+        for page in (ROOT / "README.md", ROOT / "docs" / "10-task-cost.md"):
+            refresh_block(page, "taskcost", table)
 
 
 def render_table(results) -> str:

@@ -53,8 +53,10 @@ timeout = 10
 README = """# Cooperative multitasking from plain generators
 
 Four exercises build the core of an async framework out of Python generators:
-`async_map`, `runner`, `Task` and `Scheduler`. The lesson is in `docs/` (and
-in `notebook/`, if you prefer Jupyter).
+`async_map`, `runner`, `Task` and `Scheduler`. Part 2 grows it into a tiny
+event loop in five chapters: `traps`, `sleep`, `io`, `cancel`, `awaiting`
+(each builds on the one before: do them in order). The lesson is in `docs/`
+(and in `notebook/`, one notebook per part, if you prefer Jupyter).
 
 ## Set up (once)
 
@@ -89,9 +91,9 @@ ones: write code that works for any input, not just the examples.
 """
 
 
-def student_notebook(kit: Kit) -> str:
-    """The lesson notebook as a student gets it: solution regions stubbed, hidden lines removed."""
-    nb = nbbuild.notebook(kit)
+def student_notebook(kit: Kit, assignment: nbbuild.Assignment = nbbuild.ASSIGNMENTS[nbbuild.ASSIGNMENT]) -> str:
+    """A lesson notebook as a student gets it: solution regions stubbed, hidden lines removed."""
+    nb = nbbuild.notebook(kit, assignment)
     for cell in nb["cells"]:
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("solution"):
@@ -121,5 +123,6 @@ def build_bundle(kit: Kit, out: Path) -> Path:
     (out / "README.md").write_text(README, encoding="utf-8")
     (out / ".gitignore").write_text(".venv/\n__pycache__/\n.coopkit/\n*.egg-info/\n", encoding="utf-8")
     (out / "notebook").mkdir()
-    (out / "notebook" / nbbuild.NOTEBOOK).write_text(student_notebook(kit), encoding="utf-8")
+    for assignment in nbbuild.ASSIGNMENTS.values():
+        (out / "notebook" / assignment.notebook).write_text(student_notebook(kit, assignment), encoding="utf-8")
     return out

@@ -167,6 +167,17 @@ def reconcile(course: Path, assignment: Assignment, outcomes: dict[str, StudentO
             gb.db.commit()
 
 
+def _require_in_gradebook(course: Path, assignment: str) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        warnings.simplefilter("ignore")
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise CourseError(f"assignment {assignment!r} is not in {course / 'gradebook.db'}: run `nbgrader generate_assignment {assignment} --force` in {course} first") from None
+
+
 def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 1, check_scores: bool = True, on_done=None) -> dict[str, StudentOutcome]:
     """Sandbox first, then ``jobs`` nbgrader workers, then (by default) the gradebook set from the sandbox reports."""
     from .notebook import report_key
@@ -180,6 +191,7 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
         raise CourseError(f"{course} is not an nbgrader course (no nbgrader_config.py): build one with `coopkit nbgrader build DIR`")
     if not (course / "release" / assignment).is_dir():
         raise CourseError(f"assignment {assignment!r} has no release: run `nbgrader generate_assignment {assignment}` in {course} first")
+    _require_in_gradebook(course, assignment)
     students = students_of(course, assignment)
     outcomes = {student: StudentOutcome(student) for student in students}
     cache = None
@@ -191,7 +203,9 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
             for student, src in sources.items():
                 outcomes[student].report = reports.get(student)
                 if src is not None and reports.get(student):
-                    (cache / f"{report_key(src, chosen.part)}.json").write_text(json.dumps(reports[student]), encoding="utf-8")
+                    text = json.dumps(reports[student])
+                    for exercise in kit.manifest.part(chosen.part).exercises:
+                        (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.part)}.json").write_text(text, encoding="utf-8")
         groups = [students[n::max(1, jobs)] for n in range(max(1, jobs))]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(_autograde_group, course, assignment, group, students, cache): group for group in groups if group}

@@ -8,8 +8,8 @@ into a temporary folder, and tested there, outside the kernel:
 * ``check_public(exercise, check)``: the public tests of one check, in a
   pytest subprocess, with the friendly messages a student gets from `pytest`.
   Skipped while nbgrader autogrades (the hidden suites decide then).
-* ``grade_check(exercise, check)``: the full hidden suite through the real
-  sandboxed grader (once per kernel and code version), returning the check's
+* ``grade_check(exercise, check)``: the exercise's full hidden suite through
+  the real sandboxed grader (once per kernel and code version), returning the check's
   points as the cell's value, which nbgrader reads as its score. Needs the
   full kit (instructors' machines).
 """
@@ -136,13 +136,13 @@ def check_public(exercise: str, check: str) -> None:
 _graded: dict[str, dict] = {}
 
 
-def report_key(sources: dict[str, str], part: int = 1) -> str:
-    """The cache key of a set of module sources graded as ``part``."""
-    return hashlib.sha256(repr((part, sorted(sources.items()))).encode()).hexdigest()
+def report_key(exercise: str, source: str | None, part: int = 1) -> str:
+    """The cache key of one exercise's code graded as ``part`` (an exercise's grade depends on its own file only)."""
+    return hashlib.sha256(repr((part, exercise, source)).encode()).hexdigest()
 
 
-def grade_sources(sources: dict[str, str], kit: Kit | None = None, part: int = 1) -> dict:
-    """The sandboxed grader's report for these module sources (cached by content).
+def exercise_report(exercise: str, source: str | None, kit: Kit | None = None, part: int = 1) -> dict:
+    """The sandboxed grader's report on one exercise's code (``None``: no cell defines it), cached by content.
 
     Under ``coopkit nbgrader autograde`` the reports were computed before the
     kernels started and are read from $COOPKIT_REPORT_CACHE; the gradebook is
@@ -152,15 +152,15 @@ def grade_sources(sources: dict[str, str], kit: Kit | None = None, part: int = 1
     from . import grader
 
     kit = kit or find_kit()
-    key = report_key(sources, part)
+    key = report_key(exercise, source, part)
     cache = os.environ.get("COOPKIT_REPORT_CACHE")
     if key not in _graded and cache and (Path(cache) / f"{key}.json").is_file():
         _graded[key] = json.loads((Path(cache) / f"{key}.json").read_text(encoding="utf-8"))
     if key not in _graded:
         with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:
-            folder = _write_folder(sources, Path(scratch) / "notebook")
+            folder = _write_folder({} if source is None else {exercise: source}, Path(scratch) / "notebook")
             with grader.GradingRun.create(kit, part=part) as run:
-                _graded[key] = grader.grade_folders(run, {"notebook": folder}, jobs=os.cpu_count() or 1)["notebook"]
+                _graded[key] = grader.grade_folders(run, {"notebook": folder}, jobs=1)["notebook"]
     return _graded[key]
 
 
@@ -168,9 +168,8 @@ def grade_check(exercise: str, check: str) -> float:
     """The points this notebook earns for one rubric check, printed with its feedback."""
     kit = find_kit()
     part = kit.manifest.exercise(exercise).part
-    report = grade_sources(sources_from_cells(_history(), kit, part), kit, part)
-    data = report["exercises"][exercise]
-    result = data["checks"][check]
+    source = sources_from_cells(_history(), kit, part).get(exercise)
+    result = exercise_report(exercise, source, kit, part)["exercises"][exercise]["checks"][check]
     print(f"{exercise} / {check}: {result['score']}/{result['max_score']} points")
     print(result["feedback"])
     return float(result["score"])

@@ -16,6 +16,7 @@ Standard library only: it runs before sys.path holds anything else.
 """
 
 import ctypes
+import gc
 import json
 import os
 import resource
@@ -113,6 +114,7 @@ def limit(config):
 
 
 def run_pytest(config, key, level):
+    gc.disable()  # no cycles worth collecting while pytest and its plugins load; the Recorder turns it back on
     sys.path[:0] = [config["unit"]] + config["sys_path"]
     os.chdir(config["unit"])
     os.environ.clear()

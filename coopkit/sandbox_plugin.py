@@ -16,6 +16,7 @@ nothing that happens after collection:
 from __future__ import annotations
 
 import builtins
+import gc
 import hashlib
 import hmac
 import json
@@ -46,35 +47,50 @@ def _watched_modules():
 _CLASS_OWNERS = ("_pytest.reports", "_pytest.runner", "_pytest.python", "_pytest.main", "_pytest.outcomes", "pluggy", "coopkit")
 
 
-def _fingerprint(value):
-    code = getattr(value, "__code__", None)
-    return (id(value), id(code) if code is not None else None)
+_MISSING = object()
 
 
 def _members(module_name, module):
-    """``(owner, name, value)`` for every callable the run depends on in ``module``."""
+    """``(owner, name, namespace, key)`` for every callable the run depends on in ``module``.
+
+    ``namespace`` is the live ``__dict__`` (or class mapping proxy) that holds
+    it, so a later look-up sees any change made to it.
+    """
     deep = module_name.startswith(_CLASS_OWNERS)
-    for attr, value in list(vars(module).items()):
+    namespace = vars(module)
+    for attr, value in list(namespace.items()):
         if callable(value):
-            yield module_name, attr, value
+            yield module_name, attr, namespace, attr
             if deep and isinstance(value, type) and getattr(value, "__module__", "") == module_name:
-                for member, inner in list(vars(value).items()):
+                inner_namespace = vars(value)
+                for member, inner in list(inner_namespace.items()):
                     if callable(inner) or isinstance(inner, (staticmethod, classmethod, property)):
-                        yield module_name, f"{attr}.{member}", inner
+                        yield module_name, f"{attr}.{member}", inner_namespace, member
 
 
 def _snapshot():
-    """Identities of every callable and class the test run depends on, plus builtins and trace hooks."""
-    shot = {}
+    """What the test run depends on, as ``(owner, name, namespace, key, value, code)``: every callable and
+    class of the watched modules, the modules themselves, the builtins; values are held, so identities stay valid."""
+    shot = []
     for name, module in _watched_modules().items():
-        for owner, attr, value in _members(name, module):
-            shot[(owner, attr)] = _fingerprint(value)
-        shot[("sys.modules", name)] = id(module)
-    for attr, value in vars(builtins).items():
-        shot[("builtins", attr)] = id(value)
-    shot[("sys", "trace")] = id(sys.gettrace())
-    shot[("sys", "profile")] = id(sys.getprofile())
+        for owner, attr, namespace, key in _members(name, module):
+            value = namespace[key]
+            shot.append((owner, attr, namespace, key, value, getattr(value, "__code__", None)))
+        shot.append(("sys.modules", name, sys.modules, name, module, None))
+    builtin_names = vars(builtins)
+    for attr, value in list(builtin_names.items()):
+        shot.append(("builtins", attr, builtin_names, attr, value, None))
     return shot
+
+
+def _changed(shot):
+    """``owner.name`` of every baseline entry whose value (or its code) is no longer the same object."""
+    changed = []
+    for owner, name, namespace, key, value, code in shot:
+        now = namespace.get(key, _MISSING)
+        if now is not value or (code is not None and getattr(now, "__code__", None) is not code):
+            changed.append(f"{owner}.{name}")
+    return changed
 
 
 class Recorder:
@@ -86,6 +102,7 @@ class Recorder:
         self.remove = [Path(path) for path in remove_after_collection]
         self.pid = _getpid()
         self.baseline = None
+        self.hooks = None
         self.tampered = False
         harness.on_hard_timeout(self._on_hard_timeout)
 
@@ -104,15 +121,17 @@ class Recorder:
     def _verify(self, nodeid):
         if self.tampered or self.baseline is None:
             return
-        now = _snapshot()
         # Only what existed before student code ran counts: new attributes and lazily imported modules are harmless.
-        changed = [f"{owner}.{name}" for (owner, name), value in self.baseline.items() if now.get((owner, name)) != value]
+        changed = _changed(self.baseline)
+        if sys.gettrace() is not self.hooks[0] or sys.getprofile() is not self.hooks[1]:
+            changed.append("sys.settrace/setprofile")
         if changed:
             self.tampered = True
             self.emit(event="tamper", test=nodeid, detail=", ".join(changed[:5]))
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
+        gc.enable()  # off while pytest loaded (sandbox_boot); student code runs with the collector on
         self.emit(event="collected", tests=[item.nodeid for item in session.items])
         for path in self.remove:
             if path.is_dir():
@@ -120,6 +139,7 @@ class Recorder:
             else:
                 path.unlink(missing_ok=True)
         self.baseline = _snapshot()
+        self.hooks = (sys.gettrace(), sys.getprofile())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logstart(self, nodeid, location):

@@ -36,9 +36,12 @@ def normalized(text: str) -> str:
 def test_bundle_holds_no_solution_hidden_test_or_grader(kit, bundle):
     files = [p for p in bundle.rglob("*") if p.is_file()]
     corpus = {p: normalized(p.read_text(encoding="utf-8", errors="replace")) for p in files}
+    given = normalized("\n".join(p.read_text() for p in kit.exercises.glob("*.py")))
     for exercise in kit.manifest.exercises:
         for region in regions.find_regions(kit.solution_file(exercise.name).read_text()):
             body = normalized("\n".join(region.body))
+            if body in given:  # the same line is given code elsewhere (an awaitable trap yields chapter 5's request)
+                continue
             leaks = [p for p, text in corpus.items() if body in text]
             assert not leaks, f"{exercise.name} solution found in {leaks}"
     hidden = set()
