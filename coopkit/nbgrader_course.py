@@ -7,8 +7,9 @@
 * ``autograde``: first the sandboxed grader grades every notebook's code
   (read from the file, ``jobs`` sandboxes at a time) and leaves the reports
   where the kernels' check cells find them; then ``jobs`` nbgrader workers,
-  each one process over its share of the students, autograde on the shared
-  SQLite gradebook; last, every check of every student is set to the
+  each one process over its share of the students (forked from a server
+  that imported nbgrader once), autograde on the shared SQLite gradebook;
+  last, every check of every student is set to the
   grader's own copy of the report, so nothing done inside a notebook kernel
   (patching the checker, forging the cache, deleting check cells, killing the
   kernel) can raise a score, and every student has a full row even when
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -89,20 +91,90 @@ def students_of(course: Path, assignment: str) -> list[str]:
 
 
 def _autograde_group(course: Path, assignment: str, group: list[str], everyone: list[str], cache: Path | None) -> str:
-    """One nbgrader process over ``group`` (the others excluded); returns its log."""
+    """One nbgrader autograde over ``group`` (the others excluded), in a fresh worker process; returns its log."""
     others = [student for student in everyone if student not in group]
     args = ["autograde", assignment, "--create", "--force"]
     if others:
         args.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
-    env = nbgrader_env()
-    if cache is not None:
-        env["COOPKIT_REPORT_CACHE"] = str(cache)
+    env = {"COOPKIT_REPORT_CACHE": str(cache)} if cache is not None else {}
+    log = ""
     for _ in range(2):  # a second go if another worker held the gradebook too long
-        result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True)
-        log = result.stderr + result.stdout
+        log = in_fresh_worker(run_nbgrader_here, str(course), args, env)
         if "database is locked" not in log:
             break
     return log
+
+
+# -- nbgrader in worker processes ------------------------------------------------
+#
+# Starting nbgrader costs about 2.5 s of CPU (it imports Jupyter's server stack). A
+# forkserver imports it once; every piece of nbgrader work then runs in a fresh process
+# forked from it, so -j N workers pay for one import, not N (and this process none).
+
+NBGRADER_PRELOAD = ["nbgrader.apps.nbgraderapp", "nbgrader.api"]
+
+
+def _worker_context():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(NBGRADER_PRELOAD)
+    return context
+
+
+@dataclass
+class WorkerFailed:
+    """What a worker sends back instead of a result when its work raised."""
+
+    message: str
+
+
+def _call_and_send(send, function, args):
+    try:
+        send.send(function(*args))
+    except BaseException as exc:  # noqa: BLE001 - the parent gets a line, never a hang
+        send.send(WorkerFailed(f"{type(exc).__name__}: {exc}"))
+    finally:
+        send.close()
+
+
+def in_fresh_worker(function, *args):
+    """``function(*args)`` in a fresh process forked from the nbgrader forkserver; its return value."""
+    context = _worker_context()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_call_and_send, args=(send, function, args))
+    process.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = WorkerFailed(f"the worker process died (exit code {process.exitcode})")
+    process.join()
+    if isinstance(result, WorkerFailed):
+        raise CourseError(f"nbgrader work failed: {result.message}")
+    return result
+
+
+def run_nbgrader_here(course: str, args: list[str], env: dict[str, str]) -> str:
+    """``nbgrader ARGS`` in this process (a worker), in ``course``; returns everything it printed."""
+    import runpy
+
+    os.chdir(course)
+    os.environ.update(nbgrader_env())
+    os.environ.update(env)
+    with tempfile.TemporaryFile() as log:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        sys.argv = ["nbgrader", *args]
+        try:
+            runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
+        except SystemExit:
+            pass
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        log.seek(0)
+        return log.read().decode("utf-8", errors="replace")
 
 
 def _student_result(course: Path, assignment: Assignment, student: str, log: str) -> tuple[bool, str]:
@@ -134,16 +206,19 @@ def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int, par
             return grader.grade_folders(run, folders, jobs)
 
 
-def reconcile(course: Path, assignment: Assignment, outcomes: dict[str, StudentOutcome]) -> None:
-    """Make every student's gradebook scores equal their sandbox report, creating missing rows."""
+def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | None]) -> dict[str, list[str]]:
+    """Make every student's gradebook scores equal their sandbox report (None: no code, all zeros), creating
+    missing rows; returns the corrections made, by student."""
     from nbgrader.api import Gradebook, MissingEntry
+
+    corrected = {student: [] for student in reports}
 
     notebook_id = assignment.notebook_id
     name = assignment.name
     # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
-        for student, outcome in outcomes.items():
+        for student, report in reports.items():
             gb.update_or_create_student(student)
             try:
                 submission = gb.find_submission_notebook(notebook_id, name, student)
@@ -159,15 +234,16 @@ def reconcile(course: Path, assignment: Assignment, outcomes: dict[str, StudentO
                 exercise, _, check = grade.name.partition("-")
                 if not check:
                     continue
-                report = outcome.report
                 earned = float(report["exercises"][exercise]["checks"][check]["score"]) if report else 0.0
                 if grade.auto_score is None or abs(grade.auto_score - earned) > 1e-9:
-                    outcome.corrected.append(f"{grade.name}: {grade.auto_score} -> {earned:g}")
+                    corrected[student].append(f"{grade.name}: {grade.auto_score} -> {earned:g}")
                     grade.auto_score = earned
             gb.db.commit()
+    return corrected
 
 
-def _require_in_gradebook(course: Path, assignment: str) -> None:
+def in_gradebook(course: Path, assignment: str) -> bool:
+    """Whether the course's gradebook knows ``assignment`` (nbgrader generate_assignment puts it there)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
@@ -175,11 +251,16 @@ def _require_in_gradebook(course: Path, assignment: str) -> None:
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
-            raise CourseError(f"assignment {assignment!r} is not in {course / 'gradebook.db'}: run `nbgrader generate_assignment {assignment} --force` in {course} first") from None
+            return False
+    return True
 
 
 def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 1, check_scores: bool = True, on_done=None) -> dict[str, StudentOutcome]:
-    """Sandbox first, then ``jobs`` nbgrader workers, then (by default) the gradebook set from the sandbox reports."""
+    """Sandbox first, then ``jobs`` nbgrader workers, then (by default) the gradebook set from the sandbox reports.
+
+    nbgrader runs in worker processes (see ``in_fresh_worker``), so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard of multiprocessing.
+    """
     from .notebook import report_key
 
     course = Path(course).resolve()
@@ -191,11 +272,12 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
         raise CourseError(f"{course} is not an nbgrader course (no nbgrader_config.py): build one with `coopkit nbgrader build DIR`")
     if not (course / "release" / assignment).is_dir():
         raise CourseError(f"assignment {assignment!r} has no release: run `nbgrader generate_assignment {assignment}` in {course} first")
-    _require_in_gradebook(course, assignment)
     students = students_of(course, assignment)
     outcomes = {student: StudentOutcome(student) for student in students}
     cache = None
-    with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch, ThreadPoolExecutor(max_workers=1) as background:
+        # The first worker starts the forkserver, which imports nbgrader while the sandbox grades.
+        known = background.submit(in_fresh_worker, in_gradebook, course, assignment)
         if check_scores:
             sources = {student: _read_sources(course, chosen, student, kit) for student in students}
             reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs, chosen.part)
@@ -206,6 +288,8 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
                     text = json.dumps(reports[student])
                     for exercise in kit.manifest.part(chosen.part).exercises:
                         (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.part)}.json").write_text(text, encoding="utf-8")
+        if not known.result():
+            raise CourseError(f"assignment {assignment!r} is not in {course / 'gradebook.db'}: run `nbgrader generate_assignment {assignment} --force` in {course} first")
         groups = [students[n::max(1, jobs)] for n in range(max(1, jobs))]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(_autograde_group, course, assignment, group, students, cache): group for group in groups if group}
@@ -216,5 +300,7 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
                     if on_done:
                         on_done(student, outcomes[student])
     if check_scores:
-        reconcile(course, chosen, outcomes)
+        corrected = in_fresh_worker(reconcile, course, chosen, {student: outcome.report for student, outcome in outcomes.items()})
+        for student, changes in corrected.items():
+            outcomes[student].corrected = changes
     return outcomes
