@@ -1,4 +1,5 @@
-"""First code to run in a grading sandbox; started as ``python -I -S -B boot.py CONFIG``.
+"""First code to run in a grading sandbox; started as ``python -I -S -B boot.py CONFIG``, or forked from
+``sandbox_zygote`` (which has pytest imported already) and entered at ``boot``.
 
 Trusted, and runs before any student code. In order:
 1. read the config and the signing key (from a pipe that is then closed);
@@ -128,10 +129,14 @@ def run_pytest(config, key, level):
     return pytest.main(config["pytest_args"], plugins=[recorder])
 
 
-def main():
-    with open(sys.argv[1]) as handle:
+def boot(config_path, key_fd=None, result_fd=None):
+    """Everything after the start: ``key_fd``/``result_fd`` replace the config's descriptor numbers when the
+    sandbox was forked from ``sandbox_zygote`` (which received them under other numbers). Never returns."""
+    with open(config_path) as handle:
         config = json.load(handle)
-    os.unlink(sys.argv[1])
+    os.unlink(config_path)
+    if key_fd is not None:
+        config["key_fd"], config["result_fd"] = key_fd, result_fd
     key = os.read(config["key_fd"], 64)
     os.close(config["key_fd"])
     try:
@@ -153,6 +158,10 @@ def main():
     os.close(config["result_fd"])
     _, status = os.waitpid(child, 0)
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
+def main():
+    boot(sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -97,3 +97,22 @@ def test_a_slow_test_costs_only_itself(kit, tmp_path):
     assert task["checks"]["id_assignment"]["score"] == 0
     assert "stopped after" in task["checks"]["id_assignment"]["feedback"]
     assert task["attempts"] >= 2
+
+
+def test_without_the_zygote_sandboxes_start_as_fresh_interpreters(kit, tmp_path, monkeypatch):
+    """The zygote is only a speed-up: with it unavailable, every sandbox starts the slow way and grades the same."""
+    with_zygote = grade_one(kit, tmp_path / "a", {})
+    monkeypatch.setattr(grader.GradingRun, "zygote", lambda run: None)
+    without = grade_one(kit, tmp_path / "b", {})
+    strip = lambda r: {e: {c: v["score"] for c, v in d["checks"].items()} for e, d in r["exercises"].items()}  # noqa: E731
+    assert strip(with_zygote) == strip(without) and without["score"] == without["max_score"]
+    assert with_zygote["isolation"] == without["isolation"]
+
+
+def test_a_sandbox_that_kills_its_parent_costs_nothing_else(kit, tmp_path):
+    """Student code that SIGKILLs its parent process loses only its own checks; the other sandboxes still run."""
+    hostile = reference_source(kit, "runner") + "\nimport os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
+    report = grade_one(kit, tmp_path, {"runner.py": hostile})
+    for name in ("async_map", "task", "scheduler"):
+        exercise = report["exercises"][name]
+        assert exercise["score"] == exercise["max_score"], name
