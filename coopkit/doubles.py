@@ -1,11 +1,15 @@
-"""Test doubles for the Part 2 kernels: a fake clock and a selector that records.
+"""Test doubles and helpers for the Part 2 kernels: a fake clock, a selector that records, running a kernel.
 
 The suites import them from here; like the harness, this file is copied into
 the grader's sandbox and the student bundle, so it needs only the standard
-library.
+library and the harness.
 """
 
 import selectors
+
+from coopkit.harness import describe, fail
+
+KERNEL_MUST_NOT_RAISE = "errors in tasks are recorded (or thrown into the task); the kernel itself must not raise"
 
 
 class FakeClock:
@@ -64,3 +68,21 @@ class RecordingSelector(selectors.DefaultSelector):
         if not events and timeout:
             self.clock.now += timeout
         return events
+
+
+def run_kernel(kernel, call, expected, cause=None):
+    """``kernel.run()``; an error escaping it fails the test, ``cause(exc)`` (or the usual reason) saying why."""
+    try:
+        kernel.run()
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - name what escaped
+        fail(call=call, expected=expected, got=f"run() raised {type(exc).__name__}: {describe(str(exc))}",
+             cause=(cause(exc) if cause else None) or KERNEL_MUST_NOT_RAISE)
+
+
+def recorded(kernel):
+    """``(results, exceptions)`` of a kernel as plain dicts (empty when missing or not dicts)."""
+    values = getattr(kernel, "results", None)
+    errors = getattr(kernel, "exceptions", None)
+    return (dict(values) if isinstance(values, dict) else {}), (dict(errors) if isinstance(errors, dict) else {})

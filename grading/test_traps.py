@@ -1,5 +1,6 @@
 """Tests for chapter 5, traps: tasks ask their kernel for services and get answers through send()."""
 
+from coopkit.doubles import run_kernel
 from coopkit.harness import check, describe, fail
 
 MISSING = object()
@@ -18,13 +19,8 @@ def kernel_of(impl):
 
 
 def run(kernel, call):
-    try:
-        kernel.run()
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - name what escaped
-        fail(call=call, expected="run() to return when no task is ready", got=f"run() raised {type(exc).__name__}: {describe(str(exc))}",
-             cause="an error inside a task must be recorded (or thrown into the task), never escape from run()")
+    run_kernel(kernel, call, "run() to return when no task is ready",
+               lambda exc: "an error inside a task must be recorded (or thrown into the task), never escape from run()")
 
 
 def table(kernel, name, call):

@@ -4,7 +4,7 @@
 
 import socket
 
-from coopkit.doubles import FakeClock
+from coopkit.doubles import FakeClock, recorded, run_kernel
 from coopkit.harness import check, describe, fail
 
 
@@ -21,19 +21,7 @@ def kernel_of(impl, clock=None):
 
 
 def run(kernel, call):
-    try:
-        kernel.run()
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - name what escaped
-        fail(call=call, expected="run() to return once every task is done", got=f"run() raised {type(exc).__name__}: {describe(str(exc))}",
-             cause="errors in tasks are recorded; the kernel itself must not raise")
-
-
-def recorded(kernel):
-    values = getattr(kernel, "results", None)
-    errors = getattr(kernel, "exceptions", None)
-    return (dict(values) if isinstance(values, dict) else {}), (dict(errors) if isinstance(errors, dict) else {})
+    run_kernel(kernel, call, "run() to return once every task is done")
 
 
 def not_awaitable_cause(errors):

@@ -4,7 +4,7 @@
 
 import socket
 
-from coopkit.doubles import FakeClock, RecordingSelector, Spin
+from coopkit.doubles import FakeClock, RecordingSelector, Spin, recorded, run_kernel
 from coopkit.harness import check, describe, fail
 
 
@@ -20,23 +20,14 @@ def kernel_of(impl, clock=None):
 
 
 def run(kernel, call):
-    try:
-        kernel.run()
-    except NotImplementedError:
-        raise
-    except Spin:
-        fail(call=call, expected="run() to return once nothing is ready, asleep or waiting", got="run() kept polling a socket nobody should wait on any more",
-             cause="a cancelled I/O waiter must leave readers/writers and the selector")
-    except Exception as exc:  # noqa: BLE001 - name what escaped
-        cause = ("a cancelled task was resumed a second time from where it used to wait: remove it from the ready queue, heap, selector or joiners first"
-                 if isinstance(exc, (StopIteration, RuntimeError, ValueError)) else "errors in tasks are recorded; the kernel itself must not raise")
-        fail(call=call, expected="run() to return once nothing is ready, asleep or waiting", got=f"run() raised {type(exc).__name__}: {describe(str(exc))}", cause=cause)
+    def cause(exc):
+        if isinstance(exc, Spin):
+            return "a cancelled I/O waiter must leave readers/writers and the selector"
+        if isinstance(exc, (StopIteration, RuntimeError, ValueError)):
+            return "a cancelled task was resumed a second time from where it used to wait: remove it from the ready queue, heap, selector or joiners first"
+        return None
 
-
-def recorded(kernel):
-    values = getattr(kernel, "results", None)
-    errors = getattr(kernel, "exceptions", None)
-    return (dict(values) if isinstance(values, dict) else {}), (dict(errors) if isinstance(errors, dict) else {})
+    run_kernel(kernel, call, "run() to return once nothing is ready, asleep or waiting", cause)
 
 
 def canceller(module, target, answers, switches=1):

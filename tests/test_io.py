@@ -4,7 +4,7 @@
 
 import socket
 
-from coopkit.doubles import SELECT_LIMIT, FakeClock, RecordingSelector, Spin
+from coopkit.doubles import FakeClock, RecordingSelector, Spin, recorded, run_kernel
 from coopkit.harness import check, describe, fail
 
 def kernel_of(impl, clock=None):
@@ -35,27 +35,17 @@ def listener():
 
 def run(kernel, selector, call, *, check_timeouts=False):
     """Run the kernel; report an escaping error or a spin (and, for the timeout checks, select(None) at the wrong moment)."""
-    try:
-        kernel.run()
-    except NotImplementedError:
-        raise
-    except Spin:
-        fail(call=call, expected="run() to return once nothing is ready, asleep or waiting",
-             got=f"select() was called more than {SELECT_LIMIT} times", cause="the kernel polls in a loop: when only sleepers wait, the select timeout is the time until the earliest deadline, not 0")
-    except Exception as exc:  # noqa: BLE001 - name what escaped
-        text = str(exc)
-        cause = ("a socket was registered twice: read and write waits on one socket share one registration (use modify), and a socket is unregistered when nobody waits on it"
-                 if isinstance(exc, KeyError) or "registered" in text else "errors in tasks are recorded; the kernel itself must not raise")
-        fail(call=call, expected="run() to return once nothing is ready, asleep or waiting", got=f"run() raised {type(exc).__name__}: {describe(text)}", cause=cause)
+    def cause(exc):
+        if isinstance(exc, Spin):
+            return "the kernel polls in a loop: when only sleepers wait, the select timeout is the time until the earliest deadline, not 0"
+        if isinstance(exc, KeyError) or "registered" in str(exc):
+            return "a socket was registered twice: read and write waits on one socket share one registration (use modify), and a socket is unregistered when nobody waits on it"
+        return None
+
+    run_kernel(kernel, call, "run() to return once nothing is ready, asleep or waiting", cause)
     if selector.mistakes and check_timeouts:
         fail(call=call, expected="select(timeout) with timeout 0 while a task is ready, and the time to the next deadline while tasks sleep",
              got=f"{selector.mistakes[0]} (timeouts used: {describe(selector.timeouts)})", cause="select(None) blocks until a socket is ready: only right when nothing else can happen")
-
-
-def recorded(kernel):
-    values = getattr(kernel, "results", None)
-    errors = getattr(kernel, "exceptions", None)
-    return (dict(values) if isinstance(values, dict) else {}), (dict(errors) if isinstance(errors, dict) else {})
 
 
 @check("wait_traps")
