@@ -107,9 +107,14 @@ def test_part2_feedback_shows_messages_not_test_source(course, kit):
     assert not [name for name in hidden if name in feedback]
 
 
-def test_part2_validate_passes_when_solved(course, kit, tmp_path):
+def test_part2_validate_fails_for_stubs_and_passes_when_solved(course, kit, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
     reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.part(2).exercises}
-    solved = tmp_path / "solved.ipynb"
+    stub, solved = tmp_path / "stub.ipynb", tmp_path / "solved.ipynb"
+    stub.write_text(json.dumps(course["release"]))
     solved.write_text(json.dumps(fill_notebook(course["release"], reference)))
-    passed = nbgrader(course["dir"], "validate", str(solved), check=False)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failed, passed = pool.map(lambda path: nbgrader(course["dir"], "validate", str(path), check=False), (stub, solved))
+    assert "VALIDATION FAILED" in failed.stdout + failed.stderr
     assert "Success!" in passed.stdout + passed.stderr, passed.stdout + passed.stderr
