@@ -16,7 +16,7 @@ from pathlib import Path
 from . import nbbuild, regions
 from .paths import Kit
 
-STUDENT_MODULES = ("__init__.py", "harness.py", "doubles.py", "progress.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "notebook.py")
+STUDENT_MODULES = ("__init__.py", "harness.py", "doubles.py", "progress.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py")
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -85,6 +85,7 @@ to type `pytest` and `coopkit` directly.
 | `coopkit hint async_map` | one more hint each time you ask |
 | `coopkit reset async_map` | puts the stub back; your version is kept in `.coopkit/backups/` |
 | `coopkit trace` | your Scheduler's run drawn as a timeline |
+| `coopkit trace sleep` | your SleepKernel (chapter 6) on a fake clock, event by event |
 
 Your teacher grades with hidden tests that check more cases than the public
 ones: write code that works for any input, not just the examples.

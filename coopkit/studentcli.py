@@ -103,7 +103,12 @@ def cmd_trace(args) -> int:
     impl = kit.solutions if args.reference else Path(args.impl or kit.exercises)
     if args.reference and not kit.solutions.is_dir():
         raise student.StudentProblem(student.NO_SOLUTIONS_HERE)
-    print(trace.render_text(trace.record(impl)))
+    if args.what == "sleep":
+        from . import sleep_trace
+
+        print(sleep_trace.render_text(sleep_trace.record(impl)))
+    else:
+        print(trace.render_text(trace.record(impl)))
     return 0
 
 
@@ -124,8 +129,9 @@ def add_student_commands(sub) -> None:
     sol.add_argument("exercise")
     sol.add_argument("--force", action="store_true", help="show it anyway (for self-study)")
     sol.set_defaults(func=cmd_solution)
-    tr = sub.add_parser("trace", help="a scheduler run drawn as a timeline")
-    tr.add_argument("--reference", action="store_true", help="trace the reference Scheduler instead of yours")
+    tr = sub.add_parser("trace", help="a scheduler run drawn as a timeline (or, with `sleep`, a SleepKernel run on a fake clock)")
+    tr.add_argument("what", nargs="?", choices=("scheduler", "sleep"), default="scheduler", help="scheduler (Part 1, default) or sleep (chapter 6)")
+    tr.add_argument("--reference", action="store_true", help="trace the reference instead of your code")
     tr.add_argument("--impl", default=None, help=argparse.SUPPRESS)
     tr.set_defaults(func=cmd_trace)
 

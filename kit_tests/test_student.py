@@ -127,6 +127,27 @@ def test_trace_draws_the_reference_and_explains_a_stub(kit, bundle):
     assert "not written yet" in stub.stdout
 
 
+def test_sleep_trace_tells_the_reference_run_and_catches_polling(kit, bundle, tmp_path):
+    from coopkit import sleep_trace
+
+    reference = subprocess.run([sys.executable, "-m", "coopkit.cli", "trace", "sleep", "--reference"], cwd=kit.root, capture_output=True, text=True)
+    events = [line.split(None, 2) for line in reference.stdout.splitlines()[2:]]
+    assert [(when, who) for when, who, _ in events] == [
+        ("0", "A"), ("0", "B"), ("0", "C"), ("0", "B"), ("0", "B"), ("0", "----"), ("1", "C"), ("1", "C"), ("1", "----"),
+        ("2", "A"), ("2", "A"), ("2", "C"), ("2", "C")], reference.stdout
+    polling = tmp_path / "polling"
+    polling.mkdir()
+    for name in ("traps", "sleep"):
+        source = reference_source(kit, name)
+        if name == "sleep":
+            source = source.replace("self.clock.sleep(max(0, self.sleeping[0][0] - self.clock.time()))", "self.clock.sleep(0.25)")
+        (polling / f"{name}.py").write_text(source)
+    clock_sleeps = [event for event in sleep_trace.record(polling).events if event[1] == sleep_trace.CLOCK]
+    assert len(clock_sleeps) == 8  # 2 s of waiting in steps of 0.25 s
+    stub = student(bundle, "trace", "sleep")
+    assert "not written yet" in stub.stdout
+
+
 def test_watch_reruns_after_a_save_and_moves_on(kit, bundle):
     proc = subprocess.Popen([sys.executable, "-m", "coopkit.studentcli", "watch", "--poll"], cwd=bundle,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
