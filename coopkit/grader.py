@@ -27,6 +27,7 @@ Design rules
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import hmac
@@ -121,7 +122,14 @@ class SuiteTest:
 
 def suite_checks(suite: Path) -> dict[str, SuiteTest]:
     """``{test function name: (check, title)}`` read from the suite's ``@check(...)`` marks and docstrings."""
-    tree = ast.parse(suite.read_text(encoding="utf-8"), str(suite))
+    stat = suite.stat()
+    return dict(_suite_checks(str(suite), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _suite_checks(suite: str, mtime_ns: int, size: int) -> dict[str, SuiteTest]:
+    """``suite_checks``, read once per version of the file (every submission asks again)."""
+    tree = ast.parse(Path(suite).read_text(encoding="utf-8"), suite)
     found = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
@@ -164,13 +172,18 @@ def precheck(path: Path, stub: str | None) -> tuple[str, str, bytes | None]:
         return SYNTAX_ERROR, f"{name} has a syntax error at line {exc.lineno}: {exc.msg}. Python cannot run the file.", None
     except (ValueError, RecursionError, MemoryError) as exc:
         return SYNTAX_ERROR, f"{name} cannot be read as Python ({type(exc).__name__}: {exc}).", None
-    if stub is not None:
-        try:
-            if ast.dump(tree) == ast.dump(ast.parse(stub)):
-                return STUB, f"{name} is the unmodified stub: nothing written yet.", None
-        except SyntaxError:
-            pass
+    if stub is not None and ast.dump(tree) == _tree_dump(stub):
+        return STUB, f"{name} is the unmodified stub: nothing written yet.", None
     return GRADED, "", raw
+
+
+@functools.lru_cache(maxsize=64)
+def _tree_dump(source: str) -> str | None:
+    """``ast.dump`` of a stub's code, made once per stub (None if it does not parse)."""
+    try:
+        return ast.dump(ast.parse(source))
+    except SyntaxError:
+        return None
 
 
 # -- one exercise in one sandbox ---------------------------------------------
