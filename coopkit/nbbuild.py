@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import regions
+from .notebook import strip_relative_imports
 from .paths import Kit
 
 ASSIGNMENT = "coop"
 NOTEBOOK = "cooperative_multitasking.ipynb"
 INTRO = "docs/00-introduction.md"
-# A notebook is one namespace: a cell uses the names earlier cells defined, so the modules'
-# relative imports are left out of the cells and put back when a cell becomes a module again.
-RELATIVE_IMPORT = re.compile(r"^from \.[\w.]* import [^\n]*\n", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,8 +65,6 @@ def assignment_named(name: str) -> Assignment:
         raise KeyError(f"no assignment {name!r} in the coopkit course (there are: {', '.join(ASSIGNMENTS)})") from None
 
 
-def strip_relative_imports(source: str) -> str:
-    return RELATIVE_IMPORT.sub("", source)
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
 
 CONFIG = '''"""nbgrader configuration for the coopkit course (written by `coopkit nbgrader build`)."""

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import grader
-from .nbbuild import ASSIGNMENT, Assignment, assignment_named, strip_relative_imports
-from .notebook import sources_from_cells
+from .nbbuild import ASSIGNMENT, Assignment, assignment_named
+from .notebook import sources_from_cells, strip_relative_imports
 from .paths import Kit
 
 

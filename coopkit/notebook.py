@@ -30,6 +30,13 @@ from pathlib import Path
 from .paths import Kit, find_kit
 
 IMPORTS_NOTE = "# added by coopkit: in the notebook these names come from the cells above\n"
+# A notebook is one namespace: a cell uses the names earlier cells defined, so the modules'
+# relative imports are left out of the cells and put back when a cell becomes a module again.
+RELATIVE_IMPORT = re.compile(r"^from \.[\w.]* import [^\n]*\n", re.MULTILINE)
+
+
+def strip_relative_imports(source: str) -> str:
+    return RELATIVE_IMPORT.sub("", source)
 
 
 class NotebookCheckFailed(AssertionError):
@@ -53,11 +60,9 @@ def _exercise_names(kit_root: str) -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=None)
 def _relative_imports(kit_root: str) -> dict[str, str]:
-    """Each exercise's relative import lines, as its reference module has them."""
-    from .nbbuild import RELATIVE_IMPORT
-
+    """Each exercise's relative import lines, as its stub (and so its reference module) has them."""
     kit = Kit(Path(kit_root))
-    return {e.name: "".join(RELATIVE_IMPORT.findall(kit.solution_file(e.name).read_text(encoding="utf-8"))) for e in kit.manifest.exercises}
+    return {e.name: "".join(RELATIVE_IMPORT.findall(kit.stub_file(e.name).read_text(encoding="utf-8"))) for e in kit.manifest.exercises}
 
 
 def cell_to_module(exercise: str, source: str, kit: Kit | None = None) -> str:
@@ -66,8 +71,6 @@ def cell_to_module(exercise: str, source: str, kit: Kit | None = None) -> str:
     The cell uses the names of the cells above; the module imports them as
     the reference module does, unless the cell brings its own relative imports.
     """
-    from .nbbuild import RELATIVE_IMPORT
-
     kit = kit or find_kit()
     source = source.rstrip() + "\n"
     imports = _relative_imports(str(kit.root)).get(exercise, "")

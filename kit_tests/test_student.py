@@ -148,6 +148,19 @@ def test_sleep_trace_tells_the_reference_run_and_catches_polling(kit, bundle, tm
     assert "not written yet" in stub.stdout
 
 
+def test_bundle_notebook_code_becomes_modules_with_their_imports(bundle):
+    """In a bundle (no solutions), a notebook cell without relative imports is graded as the module it stands for."""
+    script = (
+        "from coopkit.notebook import sources_from_cells, strip_relative_imports\n"
+        "cells = [strip_relative_imports(open(f'exercises/{name}.py').read()) for name in ('task', 'scheduler', 'io')]\n"
+        "found = sources_from_cells(cells)\n"
+        "print(sorted(found))\n"
+        "print('from .task import Task' in found['scheduler'], 'from .sleep import' in found['io'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=bundle, capture_output=True, text=True)
+    assert result.stdout.splitlines() == ["['io', 'scheduler', 'task']", "True True"], result.stdout + result.stderr
+
+
 def test_watch_reruns_after_a_save_and_moves_on(kit, bundle):
     proc = subprocess.Popen([sys.executable, "-m", "coopkit.studentcli", "watch", "--poll"], cwd=bundle,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
