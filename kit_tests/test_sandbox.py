@@ -53,6 +53,10 @@ def probe(kit, tmp_path, paths):
     return report, check
 
 
+def check_scores(report):
+    return {e: {c: v["score"] for c, v in d["checks"].items()} for e, d in report["exercises"].items()}
+
+
 def test_kit_and_submissions_are_out_of_reach(kit, tmp_path):
     """Nothing but the Python installation and the unit's folder exists: not the kit, not another checkout of it."""
     elsewhere = tmp_path / "another-checkout" / "solutions"
@@ -81,8 +85,7 @@ def test_the_probe_can_fail(kit, tmp_path):
 def test_same_code_same_grade(kit, tmp_path):
     first = grade_one(kit, tmp_path / "a", {})
     second = grade_one(kit, tmp_path / "b", {})
-    strip = lambda r: {e: {c: v["score"] for c, v in d["checks"].items()} for e, d in r["exercises"].items()}  # noqa: E731
-    assert strip(first) == strip(second)
+    assert check_scores(first) == check_scores(second)
     assert first["score"] == first["max_score"]
 
 
@@ -104,8 +107,7 @@ def test_without_the_zygote_sandboxes_start_as_fresh_interpreters(kit, tmp_path,
     with_zygote = grade_one(kit, tmp_path / "a", {})
     monkeypatch.setattr(grader.GradingRun, "zygote", lambda run: None)
     without = grade_one(kit, tmp_path / "b", {})
-    strip = lambda r: {e: {c: v["score"] for c, v in d["checks"].items()} for e, d in r["exercises"].items()}  # noqa: E731
-    assert strip(with_zygote) == strip(without) and without["score"] == without["max_score"]
+    assert check_scores(with_zygote) == check_scores(without) and without["score"] == without["max_score"]
     assert with_zygote["isolation"] == without["isolation"]
 
 
