@@ -33,7 +33,7 @@ else:  # pragma: no cover
 PYPROJECT = """
 [tool.mutmut]
 source_paths = ["exercises/"]
-pytest_add_cli_args = ["-p", "coopkit.harness", "--impl", "exercises", "-o", "timeout=3", "-q"]
+pytest_add_cli_args = ["-p", "coopkit.plugin", "--impl", "exercises", "-o", "timeout=3", "-q"]
 pytest_add_cli_args_test_selection = ["tests/"]
 """
 

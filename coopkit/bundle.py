@@ -16,7 +16,7 @@ from pathlib import Path
 from . import nbbuild, regions
 from .paths import Kit
 
-STUDENT_MODULES = ("__init__.py", "harness.py", "doubles.py", "progress.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py")
+STUDENT_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py")
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -46,7 +46,7 @@ packages = ["coopkit"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
-addopts = "-p no:cacheprovider -rN -p coopkit.harness -p coopkit.progress"
+addopts = "-p no:cacheprovider -rN -p coopkit.plugin -p coopkit.progress"
 timeout = 10
 """
 

@@ -29,20 +29,37 @@ def _jobs(value: str) -> int:
 
 
 def cmd_grade(args) -> int:
-    from . import grader, report
+    from . import grading, report
 
     folder = Path(args.submission)
     if not folder.is_dir():
-        raise UsageProblem(f"no folder at {folder}: give the folder that holds async_map.py, runner.py, task.py and scheduler.py")
-    kit = find_kit()
-    with grader.GradingRun.create(kit, seed=args.seed, part=args.part) as run:
-        result = grader.grade_folders(run, {folder.resolve().name: folder}, args.jobs)
-    graded = next(iter(result.values()))
-    if args.json:
-        sys.stdout.write(report.to_json(graded))
-    else:
-        report.print_submission(graded)
+        raise UsageProblem(f"no folder at {folder}: give the folder that holds the exercise files ({_exercise_files(args.part)})")
+    with _grading_run(args) as run:
+        result = grading.grade_folders(run, {folder.resolve().name: folder.resolve()}, args.jobs)
+        graded = next(iter(result.values()))
+        if args.json:  # written before the scratch folder is removed
+            sys.stdout.write(report.to_json(graded))
+        else:
+            report.print_submission(graded)
     return _grader_failures(result)
+
+
+def _exercise_files(part: int) -> str:
+    try:
+        return ", ".join(f"{e.name}.py" for e in find_kit().manifest.part(part).exercises)
+    except ManifestError:
+        return "the exercise .py files"
+
+
+def _grading_run(args):
+    from . import grading
+
+    try:
+        return grading.GradingRun.create(find_kit(), seed=args.seed, part=args.part, unsafe_no_sandbox=args.unsafe_no_sandbox)
+    except grading.SandboxUnavailable as exc:
+        raise UsageProblem(f"no sandbox, so nothing was graded: {exc}") from None
+    except grading.GraderError as exc:
+        raise UsageProblem(str(exc)) from None
 
 
 def _grader_failures(reports: dict) -> int:
@@ -57,28 +74,27 @@ def _grader_failures(reports: dict) -> int:
 def cmd_grade_class(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from . import grader, report
+    from . import grading, report
 
     root, out = Path(args.root), Path(args.out)
     if not root.is_dir():
         raise UsageProblem(f"no folder at {root}: give the folder that holds one subfolder per student")
-    folders = {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+    folders = {p.name: p for p in sorted(root.iterdir()) if not p.name.startswith(".") and (p.is_dir() or p.is_symlink())}
     if not folders:
         raise UsageProblem(f"{root} has no student subfolders: put each student's files in ROOT/<student>/")
     if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
         raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
     out.mkdir(parents=True, exist_ok=True)
-    kit = find_kit()
-    with grader.GradingRun.create(kit, seed=args.seed, part=args.part) as run:
+    with _grading_run(args) as run:
         progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
         with progress:
             task = progress.add_task("", total=len(folders))
 
             def done(name, graded):
-                report.write_atomic(out / f"{name}.json", report.to_json(graded))
-                progress.update(task, advance=1, description=f"{name}: {graded['score']}/{graded['max_score']}")
+                report.write_atomic(out / f"{report.file_label(name)}.json", report.to_json(graded))
+                progress.update(task, advance=1, description=report.escape(f"{graded['submission']}: {graded['score']}/{graded['max_score']}"))
 
-            reports = grader.grade_folders(run, folders, args.jobs, on_done=done)
+            reports = grading.grade_folders(run, folders, args.jobs, on_done=done)
         report.write_atomic(out / "grades.csv", report.class_csv(reports, run.manifest))
     if not args.quiet:
         from rich.console import Console
@@ -212,11 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_student_commands(sub)
 
     grade = sub.add_parser("grade", help="grade one submission folder")
-    grade.add_argument("submission", help="folder with the student's async_map.py, runner.py, task.py, scheduler.py")
+    grade.add_argument("submission", help="folder with the student's exercise files (one .py file per exercise of the part)")
     grade.add_argument("--json", action="store_true", help="print the report as JSON")
     grade.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
     grade.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
     grade.add_argument("--part", type=int, default=1, help="which part to grade: 1 (the four exercises, default) or 2 (the event loop)")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (every report says so)")
     grade.set_defaults(func=cmd_grade)
 
     klass = sub.add_parser("grade-class", help="grade every student folder under ROOT")
@@ -226,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
     klass.add_argument("--part", type=int, default=1, help="which part to grade (default 1)")
     klass.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    klass.add_argument("--unsafe-no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (every report and CSV row says so)")
     klass.set_defaults(func=cmd_grade_class)
 
     bun = sub.add_parser("bundle", help="build the student distribution (no solutions, no hidden tests, no grader)")

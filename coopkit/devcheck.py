@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import grader, regions
+from . import grading, regions
 from .generate import generate
 from .paths import Kit
 
@@ -55,8 +55,8 @@ def run_dev_check(kit: Kit) -> int:
             source = regions.drop_markers(kit.solution_file(exercise.name).read_text(encoding="utf-8"))
             (folder / f"{exercise.name}.py").write_text(source, encoding="utf-8")
         for part in kit.manifest.parts:
-            with grader.GradingRun.create(kit, part=part) as run:
-                report = grader.grade_folders(run, {"reference": folder}, jobs=2)["reference"]
+            with grading.GradingRun.create(kit, part=part) as run:
+                report = grading.grade_folders(run, {"reference": folder}, jobs=2)["reference"]
             scores.append(f"part {part}: {report['score']}/{report['max_score']}")
             for exercise, data in report["exercises"].items():
                 for name, check in data["checks"].items():

@@ -2,7 +2,8 @@
 
 The suites import them from here; like the harness, this file is copied into
 the grader's sandbox and the student bundle, so it needs only the standard
-library and the harness.
+library and the harness. ``run_kernel`` observes (it runs beside the code
+under test); ``judge_run`` judges what it saw (it runs in the grader).
 """
 
 import selectors
@@ -70,15 +71,27 @@ class RecordingSelector(selectors.DefaultSelector):
         return events
 
 
-def run_kernel(kernel, call, expected, cause=None):
-    """``kernel.run()``; an error escaping it fails the test, ``cause(exc)`` (or the usual reason) saying why."""
+def escaped(error):
+    """An exception that escaped student code, as data: its type name and text."""
+    return {"type": type(error).__name__, "text": describe(str(error))}
+
+
+def run_kernel(kernel):
+    """Observe ``kernel.run()``: None when it returned, else what escaped it (as ``escaped`` data)."""
     try:
         kernel.run()
     except NotImplementedError:
         raise
-    except Exception as exc:  # noqa: BLE001 - name what escaped
-        fail(call=call, expected=expected, got=f"run() raised {type(exc).__name__}: {describe(str(exc))}",
-             cause=(cause(exc) if cause else None) or KERNEL_MUST_NOT_RAISE)
+    except Exception as exc:  # noqa: BLE001 - recorded, judged later
+        return escaped(exc)
+    return None
+
+
+def judge_run(error, call, expected, cause=None):
+    """Judge what ``run_kernel`` saw: an escaped error fails, ``cause(error)`` (or the usual reason) saying why."""
+    if error is not None:
+        fail(call=call, expected=expected, got=f"run() raised {error.get('type')}: {error.get('text')}",
+             cause=(cause(error) if cause else None) or KERNEL_MUST_NOT_RAISE)
 
 
 def recorded(kernel):

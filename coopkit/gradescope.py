@@ -15,7 +15,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import grader
+from . import grading
 from .paths import Kit
 
 KIT_PARTS = ("pyproject.toml", "README.md", "manifest.toml", "coopkit", "solutions", "grading", "exercises", "tests", "docs")
@@ -106,8 +106,8 @@ def run_autograder(kit: Kit, submission: Path, results: Path) -> int:
     started = time.monotonic()
     modules = [exercise.name for exercise in kit.manifest.part(1).exercises]
     folder = find_submission_folder(Path(submission), modules)
-    with grader.GradingRun.create(kit) as run:
-        report = grader.grade_folders(run, {"submission": folder}, jobs=2)["submission"]
+    with grading.GradingRun.create(kit) as run:
+        report = grading.grade_folders(run, {"submission": folder}, jobs=2)["submission"]
     Path(results).parent.mkdir(parents=True, exist_ok=True)
     Path(results).write_text(json.dumps(results_json(report, time.monotonic() - started), indent=2), encoding="utf-8")
     return 0

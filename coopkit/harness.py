@@ -1,23 +1,22 @@
-"""The test harness every coopkit suite stands on: a pytest plugin.
+"""What every coopkit suite stands on: the observe / verify contract.
 
-Public suites (``tests/``) and hidden suites (``grading/``) import their
-helpers from here, and the grader's sandbox copies this one file in beside a
-submission, so it depends on nothing but the standard library and pytest.
+A test is two halves, one source, two ways to run them:
 
-What it gives a test:
+* ``test_<name>(impl[, rng])`` *observes*: it calls the implementation under
+  test and returns what it saw as plain data (JSON: None, bool, int, float,
+  str, list, dict). It never decides anything.
+* ``verify_<name>(seen[, rng])`` *judges*: from that data alone it decides,
+  calling ``fail(call=..., expected=..., got=..., cause=...)`` on a wrong
+  answer. ``rng`` is a fresh generator with the same seed as the test's, so a
+  verify half draws the same hidden inputs by drawing in the same order.
 
-* ``impl``: a fixture that imports the implementation under test (the folder
-  named by ``--impl``; ``exercises/`` by default) as the package
-  ``exercises``, fresh on request, with a friendly error when a file or a name
-  is missing.
-* ``check(name)``: the mark that ties a test to a rubric check.
-* ``fail(...)``: the one way a test reports a wrong answer, naming the call,
-  the expected value, what came back and the likely cause.
-* ``rng``: a ``random.Random`` seeded from ``--coopkit-seed`` and the test's
-  name, so hidden inputs vary by test but never between runs.
-* A per-test timer behind pytest-timeout's hooks: SIGALRM raises
-  ``TestTimeout`` inside the test, and a watchdog thread ends the process when
-  code ignores signals, so a hang is reported and never waited out.
+Under ``pytest`` (``coopkit.plugin``) both halves run in one process, with the
+data passed through JSON in between. Under the grader the observe half runs in
+the sandbox beside the student's code and only its JSON comes out; the verify
+half runs in the grader, which never holds student code.
+
+This module needs nothing but the standard library: it runs inside the
+sandbox, in the grader, and under pytest.
 """
 
 from __future__ import annotations
@@ -25,26 +24,22 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import importlib.util
-import os
+import inspect
+import json
 import random
-import signal
 import sys
-import threading
 import traceback
 import types
 import zlib
 from pathlib import Path
-
-import pytest
 
 PACKAGE = "exercises"
 # Exercise modules that `import task`-style code may also reach by their bare name. Only names that
 # shadow nothing in the standard library belong here (chapter 7's io.py, for one, must not).
 MODULES = ("async_map", "runner", "task", "scheduler", "traps")
 DEFAULT_SEED = 20261129
-WATCHDOG_GRACE = 2.0
 DESCRIBE_LIMIT = 100
+DETAIL_BYTES = 200
 
 
 class CheckFailure(AssertionError):
@@ -62,7 +57,11 @@ class TestTimeout(BaseException):
 
 
 class ImplementationError(Exception):
-    """The implementation could not be loaded: a missing file or name, a crash on import."""
+    """The implementation could not be loaded: ``kind`` and ``fields`` say why (see ``MESSAGES``)."""
+
+    def __init__(self, kind, **fields):
+        self.kind, self.fields = kind, fields
+        super().__init__(render(kind, fields))
 
 
 # -- messages ---------------------------------------------------------------
@@ -73,11 +72,21 @@ def describe(value, limit=DESCRIBE_LIMIT):
     try:
         text = repr(value)
     except BaseException:  # noqa: BLE001 - any failure of student code
-        text = f"<a {type(value).__name__} object whose repr() fails>"
+        text = f"<a {_type_name(value)} object whose repr() fails>"
+    if type(text) is not str:  # a str subclass could misbehave later
+        text = "<an object whose repr() is not text>"
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
+
+
+def _type_name(value):
+    try:
+        name = type(value).__name__
+        return name if type(name) is str else "?"
+    except BaseException:  # noqa: BLE001
+        return "?"
 
 
 def fail(*, call, expected, got, cause=None):
@@ -89,8 +98,179 @@ def fail(*, call, expected, got, cause=None):
 
 
 def check(name):
-    """Mark a test as evidence for the rubric check ``name`` of its exercise."""
-    return pytest.mark.check(name)
+    """Mark a test as evidence for the rubric check ``name`` of its exercise (``coopkit.plugin`` makes it a pytest mark)."""
+
+    def mark(function):
+        function.coopkit_check = name
+        return function
+
+    return mark
+
+
+def seed_for(seed, test_name):
+    """The seed of one test's generator: the run's seed mixed with the test's name."""
+    return seed ^ zlib.crc32(test_name.encode())
+
+
+def rng_for(seed, test_name):
+    """The generator a test (and its verify half) draws hidden inputs from."""
+    return random.Random(seed_for(seed, test_name))
+
+
+def verifier(module, test_name):
+    """The verify half of ``test_name`` in ``module``, or None."""
+    return getattr(module, "verify_" + test_name.removeprefix("test_"), None)
+
+
+def plain(value):
+    """``value`` passed through JSON, as the grader will see it; TypeError/ValueError if it is not plain data."""
+    return json.loads(json.dumps(value, allow_nan=False))
+
+
+def judge(verify, seen, rng):
+    """Run a verify half: returns None when the answer is right, raises ``CheckFailure`` when not."""
+    if len(inspect.signature(verify).parameters) >= 2:
+        verify(seen, rng)
+    else:
+        verify(seen)
+
+
+# -- why an observation could not be made --------------------------------------
+
+# Every message the grader may show when the observe half did not return. Each is
+# filled from short, checked fields (see ``clean_fields``), never from free text
+# longer than DETAIL_BYTES.
+MESSAGES = {
+    "not_implemented": "not implemented yet: the stub still raises NotImplementedError{where}",
+    "timeout": (
+        "stopped after {seconds:g} s: the code never paused or finished{where}. "
+        "Likely cause: an endless loop with no yield, or a loop that never advances its generator."
+    ),
+    "raised": "your code raised {type}: {detail}{where}",
+    "missing_file": "{module}.py is missing: the exercise has no code to test.",
+    "syntax": (
+        "{module}.py has a syntax error at line {line}: {detail}. "
+        "Python could not read the file, so none of its code could run."
+    ),
+    "import_raised": (
+        "importing {module}.py raised {type}: {detail}{where}. "
+        "Code at the top level of the file runs on import: is something called there by mistake?"
+    ),
+    "import_hangs": (
+        "importing {module}.py never finished: code at the top level of the file loops or waits forever. "
+        "Move it into a function, or remove it."
+    ),
+    "no_attr": (
+        "{module}.py defines no `{attr}`. Did you rename or delete it? "
+        "The tests call `{attr}` by that exact name."
+    ),
+    "not_plain": (
+        "the test could not read what your code produced ({detail}): "
+        "it returned an object of its own where the test expected plain values"
+    ),
+    "crashed": (
+        "the test process ended in the middle of this test ({detail}). "
+        "Likely cause: your code calls exit(), sys.exit() or os._exit(), or uses too much memory."
+    ),
+    "garbled": (
+        "the test process sent back something unreadable ({detail}): "
+        "your code wrote to the test's private channel or produced far too much data."
+    ),
+}
+
+
+def render(kind, fields):
+    """The student-facing message for an observation that failed; unknown kinds get a neutral one."""
+    template = MESSAGES.get(kind)
+    if template is None:
+        return "the test could not observe your code"
+    fields = dict(fields)
+    line = fields.get("line")
+    fields.setdefault("where", f" (at {fields['file']} line {line})" if fields.get("file") and line else "")
+    try:
+        return template.format(**fields)
+    except (KeyError, ValueError, IndexError):
+        return "the test could not observe your code"
+
+
+def short(text, limit=DETAIL_BYTES, *, fold=True):
+    """Student text made safe to show: printable, one line, at most ``limit`` bytes of UTF-8.
+
+    ``fold`` also folds runs of white space into one space.
+    """
+    if type(text) is not str:
+        text = describe(text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    if fold:
+        text = " ".join(text.split())
+    encoded = text.encode("utf-8", "replace")
+    if len(encoded) > limit:
+        text = encoded[: limit - 3].decode("utf-8", "ignore") + "..."
+    return text
+
+
+def _identifier(value, limit=60):
+    return value if isinstance(value, str) and value.isidentifier() and len(value) <= limit else "?"
+
+
+def clean_fields(kind, fields):
+    """Fields of an observation failure, each checked or cut: safe to render from untrusted data."""
+    if not isinstance(fields, dict):
+        return {}
+    clean = {}
+    for key in ("module", "attr", "type"):
+        if key in fields:
+            clean[key] = _identifier(fields[key])
+    if "file" in fields:
+        name = fields["file"]
+        ok = isinstance(name, str) and name.endswith(".py") and name[:-3].isidentifier() and len(name) <= 64
+        clean["file"] = name if ok else ""
+    if "line" in fields:
+        line = fields["line"]
+        clean["line"] = line if type(line) is int and 0 < line < 10**7 else 0
+    if "seconds" in fields:
+        seconds = fields["seconds"]
+        clean["seconds"] = float(seconds) if type(seconds) in (int, float) and 0 <= seconds < 10**6 else 0.0
+    if "detail" in fields:
+        clean["detail"] = short(fields["detail"]) if isinstance(fields["detail"], str) else ""
+    return clean
+
+
+def classify(exc, tb, folder):
+    """``(kind, fields)`` for an exception that escaped an observe half (robust against hostile objects)."""
+    where = _student_location(tb, folder)
+    if isinstance(exc, ImplementationError):
+        return exc.kind, dict(exc.fields)
+    if isinstance(exc, TestTimeout):
+        seconds = exc.args[0] if exc.args and type(exc.args[0]) in (int, float) else 0
+        return "timeout", {"seconds": seconds, **where}
+    if isinstance(exc, NotImplementedError) and where:
+        return "not_implemented", where
+    return "raised", {"type": _type_name(exc), "detail": _safe_str(exc), **where}
+
+
+def _safe_str(exc):
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        return f"<a {_type_name(exc)} whose str() fails>"
+    return short(text) if type(text) is str else "<not text>"
+
+
+def _student_location(tb, folder):
+    """``{"file", "line"}`` of the innermost frame in the student's folder, or {}."""
+    where = {}
+    try:
+        for frame, lineno in traceback.walk_tb(tb):
+            filename = frame.f_code.co_filename
+            try:
+                if type(filename) is str and Path(filename).resolve().parent == folder:
+                    where = {"file": Path(filename).name, "line": lineno}
+            except (OSError, ValueError):
+                continue
+    except Exception:  # noqa: BLE001 - a strange traceback never hides the failure
+        pass
+    return where
 
 
 # -- loading the implementation under test -----------------------------------
@@ -119,7 +299,7 @@ class Implementation:
 
     def __init__(self, folder):
         self.folder = Path(folder).resolve()
-        self._hanging = {}  # module name -> message, for imports that never finished
+        self._hanging = set()  # modules whose import never finished
 
     def _purge(self):
         for name in list(sys.modules):
@@ -144,32 +324,22 @@ class Implementation:
         self._package()
         path = self.folder / f"{name}.py"
         if not path.is_file():
-            raise ImplementationError(f"{name}.py is missing from {self.folder}: the exercise has no code to test.")
+            raise ImplementationError("missing_file", module=name)
         if name in self._hanging:
-            raise ImplementationError(self._hanging[name])
+            raise ImplementationError("import_hangs", module=name)
         try:
             return importlib.import_module(f"{PACKAGE}.{name}")
         except TestTimeout:
-            self._hanging[name] = (
-                f"importing {name}.py never finished: code at the top level of the file loops or waits forever. "
-                "Move it into a function, or remove it."
-            )
+            self._hanging.add(name)
             raise
         except SyntaxError as exc:
-            where = f"line {exc.lineno}" if exc.lineno else "somewhere"
-            raise ImplementationError(
-                f"{Path(exc.filename or path).name} has a syntax error at {where}: {exc.msg}. "
-                "Python could not read the file, so none of its code could run."
-            ) from None
-        except NotImplementedError:
-            raise
-        except ImplementationError:
+            raise ImplementationError("syntax", module=name, line=exc.lineno or 0, detail=short(str(exc.msg))) from None
+        except (NotImplementedError, ImplementationError):
             raise
         except Exception as exc:  # noqa: BLE001 - report any failing import to the student
+            where = _student_location(exc.__traceback__, self.folder)
             raise ImplementationError(
-                f"importing {name}.py raised {type(exc).__name__}: {describe(str(exc), 160)}"
-                f"{_student_location(exc.__traceback__, self.folder)}. "
-                "Code at the top level of the file runs on import: is something called there by mistake?"
+                "import_raised", module=name, type=_type_name(exc), detail=_safe_str(exc), **where
             ) from None
 
     def fresh(self, name):
@@ -183,204 +353,8 @@ class Implementation:
         try:
             return getattr(module, attr)
         except AttributeError:
-            raise ImplementationError(
-                f"{module_name}.py defines no `{attr}`. Did you rename or delete it? "
-                f"The tests call `{attr}` by that exact name."
-            ) from None
-
-
-def _student_location(tb, folder):
-    """`` (at task.py line 7)`` for the innermost frame in the student's folder, or ''."""
-    where = ""
-    for frame, lineno in traceback.walk_tb(tb):
-        filename = frame.f_code.co_filename
-        try:
-            if Path(filename).resolve().parent == folder:
-                where = f" (at {Path(filename).name} line {lineno})"
-        except (OSError, ValueError):
-            continue
-    return where
-
-
-def _impl_folder(config):
-    option = config.getoption("coopkit_impl") or os.environ.get("COOPKIT_IMPL") or PACKAGE
-    folder = Path(option)
-    if not folder.is_absolute() and not folder.exists():
-        folder = Path(config.rootpath) / option
-    return folder.resolve()
-
-
-# -- the plugin --------------------------------------------------------------
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
-
-
-def pytest_addoption(parser):
-    group = parser.getgroup("coopkit")
-    group.addoption(
-        "--impl",
-        dest="coopkit_impl",
-        default=None,
-        help="folder with the four exercise modules to test (default: exercises/); 'solutions' tests the reference",
-    )
-    group.addoption("--coopkit-quiet-hangs", dest="coopkit_tell_hangs", action="store_false", help=argparse_suppress())
-    group.addoption(
-        "--coopkit-seed",
-        dest="coopkit_seed",
-        type=int,
-        default=DEFAULT_SEED,
-        help="seed for the random inputs of the tests",
-    )
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "check(name): the rubric check a test is evidence for")
-    folder = _impl_folder(config)
-    if not folder.is_dir():
-        raise pytest.UsageError(
-            f"--impl {folder}: no such folder. Name a folder that holds async_map.py, runner.py, task.py and scheduler.py."
-        )
-    config.coopkit_impl = Implementation(folder)
-
-
-@pytest.fixture
-def impl(request):
-    """The implementation under test."""
-    return request.config.coopkit_impl
-
-
-@pytest.fixture
-def rng(request):
-    """A random generator seeded from the run's seed and this test's name."""
-    seed = request.config.getoption("coopkit_seed") ^ zlib.crc32(request.node.name.encode())
-    return random.Random(seed)
-
-
-def check_of(item):
-    """``(exercise, check)`` for a test item: the exercise from ``test_<exercise>.py``, the check from its mark."""
-    mark = item.get_closest_marker("check")
-    exercise = Path(str(item.fspath)).stem.removeprefix("test_")
-    return exercise, (mark.args[0] if mark and mark.args else None)
-
-
-# -- timer (replaces pytest-timeout's, keeps its settings) --------------------
-
-_hard_timeout_callbacks = []
-try:  # the terminal, saved before pytest starts capturing output
-    _TERMINAL = os.dup(2)
-except OSError:  # pragma: no cover
-    _TERMINAL = None
-
-
-def _tell_terminal(item, seconds):
-    """The last word when the watchdog must end pytest: which test hung and why."""
-    if _TERMINAL is None or not item.config.getoption("coopkit_tell_hangs", True):
-        return
-    text = (
-        f"\ncoopkit: {item.nodeid} was stopped after {seconds:g} s and its code ignores the stop signal, "
-        "so this pytest run had to end here; the remaining tests did not run.\n"
-        "Likely cause: an endless loop with no yield (or code that blocks SIGALRM).\n"
-    )
-    os.write(_TERMINAL, text.encode())
-
-
-def on_hard_timeout(callback):
-    """Register ``callback(item, seconds)``, called by the watchdog just before it ends the process."""
-    _hard_timeout_callbacks.append(callback)
-
-
-def _watchdog_fire(item, seconds):
-    for callback in _hard_timeout_callbacks + [_tell_terminal]:
-        try:
-            callback(item, seconds)
-        except Exception:  # noqa: BLE001 - the process ends regardless
-            pass
-    os._exit(3)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_timeout_set_timer(item, settings):
-    seconds = settings.timeout
-    if not seconds or seconds <= 0:
-        return None
-    on_main = threading.current_thread() is threading.main_thread()
-    previous = None
-    if on_main:
-        def on_alarm(signum, frame):
-            raise TestTimeout(seconds)
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-    watchdog = threading.Timer(seconds + WATCHDOG_GRACE, _watchdog_fire, (item, seconds))
-    watchdog.daemon = True
-    watchdog.start()
-
-    def cancel():
-        watchdog.cancel()
-        if on_main:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
-
-    item.cancel_timeout = cancel
-    return True
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_timeout_cancel_timer(item):
-    cancel = getattr(item, "cancel_timeout", None)
-    if cancel:
-        cancel()
-    return True
-
-
-# -- friendly failure reports ------------------------------------------------
-
-
-def explain(item, excinfo):
-    """The student-facing message for a failed test: never the test's source."""
-    exc = excinfo.value
-    folder = item.config.coopkit_impl.folder
-    if isinstance(exc, CheckFailure):
-        return str(exc)
-    if isinstance(exc, TestTimeout):
-        return (
-            f"stopped after {exc.args[0]:g} s: the code never paused or finished. "
-            "Likely cause: an endless loop with no yield, or a loop that never advances its generator."
-        )
-    if isinstance(exc, ImplementationError):
-        return str(exc)
-    if isinstance(exc, NotImplementedError) and _student_location(excinfo.tb, folder):
-        return "not implemented yet: the stub still raises NotImplementedError" + _student_location(excinfo.tb, folder)
-    return (
-        f"your code raised {type(exc).__name__}: {describe(str(exc), 160)}"
-        f"{_student_location(excinfo.tb, folder)}"
-    )
+            raise ImplementationError("no_attr", module=module_name, attr=attr) from None
 
 
 def is_not_implemented(message):
     return message.startswith("not implemented yet")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    exercise, check_name = check_of(item)
-    report.coopkit_exercise = exercise
-    report.coopkit_check = check_name
-    report.coopkit_message = ""
-    if check_name is None:
-        return
-    if call.excinfo is not None and report.failed:
-        message = explain(item, call.excinfo)
-        report.coopkit_message = message
-        title = (item.obj.__doc__ or item.name).strip().splitlines()[0]
-        label = f"[{exercise}.{check_name}] {title}"
-        if is_not_implemented(message):
-            report.longrepr = f"{label}\n  {message}"
-        else:
-            report.longrepr = label + "\n" + "\n".join("  " + line for line in message.splitlines())

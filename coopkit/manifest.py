@@ -54,6 +54,7 @@ class Manifest:
     test_timeout: float
     exercise_budget: float
     memory_mb: int
+    submission_budget: float = 120.0
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
     title: str = ""
 
@@ -125,6 +126,7 @@ def load(path: Path) -> Manifest:
         test_timeout=float(kit.get("test_timeout", 3.0)),
         exercise_budget=float(kit.get("exercise_budget", 30.0)),
         memory_mb=int(kit.get("memory_mb", 1024)),
+        submission_budget=float(kit.get("submission_budget", 120.0)),
         exercises=tuple(exercises),
         title=kit.get("title", ""),
     )

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import grader
+from . import grading
 from .nbbuild import ASSIGNMENT, Assignment, assignment_named
 from .notebook import sources_from_cells, strip_relative_imports
 from .paths import Kit
@@ -202,8 +202,8 @@ def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int, par
             for exercise, source in modules.items():
                 (folder / f"{exercise}.py").write_text(source, encoding="utf-8")
             folders[student] = folder
-        with grader.GradingRun.create(kit, part=part) as run:
-            return grader.grade_folders(run, folders, jobs)
+        with grading.GradingRun.create(kit, part=part) as run:
+            return grading.grade_folders(run, folders, jobs)
 
 
 def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | None]) -> dict[str, list[str]]:

@@ -152,7 +152,7 @@ def exercise_report(exercise: str, source: str | None, kit: Kit | None = None, p
     set from the grader's own copy afterwards, so a forged cache file changes
     nothing but the forger's own feedback.
     """
-    from . import grader
+    from . import grading
 
     kit = kit or find_kit()
     key = report_key(exercise, source, part)
@@ -162,8 +162,8 @@ def exercise_report(exercise: str, source: str | None, kit: Kit | None = None, p
     if key not in _graded:
         with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:
             folder = _write_folder({} if source is None else {exercise: source}, Path(scratch) / "notebook")
-            with grader.GradingRun.create(kit, part=part) as run:
-                _graded[key] = grader.grade_folders(run, {"notebook": folder}, jobs=1)["notebook"]
+            with grading.GradingRun.create(kit, part=part) as run:
+                _graded[key] = grading.grade_folders(run, {"notebook": folder}, jobs=1)["notebook"]
     return _graded[key]
 
 

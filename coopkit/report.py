@@ -1,8 +1,15 @@
-"""Grade reports as people read them: a terminal table, a CSV, JSON files."""
+"""Grade reports as people read them: a terminal table, a CSV, JSON files.
+
+Everything in a report may come from a student (folder names, feedback that
+quotes their values), so terminal cells are rich ``Text`` (never markup) with
+control characters removed, CSV cells cannot start a spreadsheet formula, and
+file names are made from a safe label.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -10,13 +17,40 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .manifest import Manifest
 
 
+def printable(text) -> str:
+    """``text`` without control characters (new lines and tabs kept)."""
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in str(text))
+
+
+def escape(text) -> Text:
+    """Student-influenced text for the terminal: shown as it is, never read as markup."""
+    return Text(printable(text))
+
+
+def file_label(name: str) -> str:
+    """A file name for a student folder name (any bytes): readable, unique, safe."""
+    raw = name.encode("utf-8", "surrogateescape")
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in raw.decode("utf-8", "replace"))[:60].lstrip(".")
+    if cleaned.encode() != raw or not cleaned:
+        cleaned = f"{cleaned or 'student'}-{hashlib.sha256(raw).hexdigest()[:8]}"
+    return cleaned
+
+
+def _cell(value):
+    """A CSV cell that no spreadsheet will run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def submission_table(report: dict) -> Table:
     """One row per rubric check, with its feedback."""
-    table = Table(title=f"{report['submission']}: {report['score']}/{report['max_score']} points", title_justify="left")
+    table = Table(title=escape(f"{report['submission']}: {report['score']}/{report['max_score']} points"), title_justify="left")
     table.add_column("exercise")
     table.add_column("check")
     table.add_column("points", justify="right")
@@ -24,26 +58,29 @@ def submission_table(report: dict) -> Table:
     for exercise, data in report["exercises"].items():
         for name, check in data["checks"].items():
             style = "green" if check["passed"] else "red"
-            table.add_row(exercise, name, f"[{style}]{check['score']}/{check['max_score']}[/{style}]", check["feedback"])
+            table.add_row(exercise, name, Text(f"{check['score']}/{check['max_score']}", style=style), escape(check["feedback"]))
     return table
 
 
 def print_submission(report: dict, console: Console | None = None) -> None:
-    (console or Console()).print(submission_table(report))
+    console = console or Console()
+    if report.get("isolation") != "bubblewrap":
+        console.print(escape(f"warning: isolation was {report.get('isolation')}"), style="bold red")
+    console.print(submission_table(report))
 
 
 def class_columns(manifest: Manifest) -> list[str]:
-    return ["student"] + [f"{check.exercise}.{check.name}" for check in manifest.checks] + ["total", "max_score"]
+    return ["student"] + [f"{check.exercise}.{check.name}" for check in manifest.checks] + ["total", "max_score", "isolation"]
 
 
 def class_rows(reports: dict[str, dict], manifest: Manifest) -> list[list]:
     rows = []
     for name in sorted(reports):
         report = reports[name]
-        row = [name]
+        row = [_cell(printable(report["submission"]))]
         for check in manifest.checks:
             row.append(report["exercises"][check.exercise]["checks"][check.name]["score"])
-        rows.append(row + [report["score"], report["max_score"]])
+        rows.append(row + [report["score"], report["max_score"], report.get("isolation", "")])
     return rows
 
 
@@ -71,7 +108,7 @@ def class_table(reports: dict[str, dict], manifest: Manifest) -> Table:
             if data["status"] != "graded":
                 cell += f" ({data['status'].replace('_', ' ')})"
             cells.append(cell)
-        table.add_row(name, *cells, f"{report['score']}/{report['max_score']}")
+        table.add_row(escape(report["submission"]), *cells, f"{report['score']}/{report['max_score']}")
     return table
 
 

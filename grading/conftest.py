@@ -1,3 +1,3 @@
 """Loads the coopkit harness for the full suites (public and hidden tests)."""
 
-pytest_plugins = ["coopkit.harness"]
+pytest_plugins = ["coopkit.plugin"]

@@ -36,16 +36,21 @@ def build_submission(kit: Kit, case: Path, dest: Path) -> dict:
     """Lay out a corpus case as a submission folder: the reference, overridden by the case's files."""
     expect = tomllib.loads((case / "expect.toml").read_text())
     dest.mkdir(parents=True)
-    modules = [exercise.name for exercise in kit.manifest.exercises]
+    modules = [exercise.name for exercise in kit.manifest.part(expect.get("part", 1)).exercises]
+    edits = tomllib.loads((case / "edits.toml").read_text())["edit"] if (case / "edits.toml").exists() else []
     if not expect.get("empty"):
         for module in modules:
             if expect.get("stubs"):
                 text = (kit.exercises / f"{module}.py").read_text(encoding="utf-8")
             else:
                 text = reference_source(kit, module)
+            for edit in edits:
+                if edit["module"] == module:
+                    assert edit["old"] in text, f"{case.name}: edit not found in {module}: {edit['old']!r}"
+                    text = text.replace(edit["old"], edit["new"])
             (dest / f"{module}.py").write_text(text, encoding="utf-8")
     for item in case.iterdir():
-        if item.name == "expect.toml":
+        if item.name in ("expect.toml", "edits.toml"):
             continue
         if item.name.endswith(".delete"):
             (dest / item.name[: -len(".delete")]).unlink()
@@ -63,5 +68,9 @@ def build_submission(kit: Kit, case: Path, dest: Path) -> dict:
     return expect
 
 
-def corpus_cases() -> list[str]:
-    return sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+def corpus_cases(part: int | None = None) -> list[str]:
+    """The corpus's case names (of one part, when given: ``part`` in expect.toml, 1 by default)."""
+    names = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+    if part is None:
+        return names
+    return [name for name in names if tomllib.loads((CORPUS / name / "expect.toml").read_text()).get("part", 1) == part]

@@ -58,7 +58,7 @@ def test_grade_class_writes_a_row_for_every_student(kit, klass, tmp_path):
     assert [row["student"] for row in rows] == ["ada", "bob", "cy", "dee"]
     totals = {row["student"]: int(row["total"]) for row in rows}
     assert totals == {"ada": 25, "bob": 22, "cy": 20, "dee": 0}
-    assert list(rows[0]) == ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.part(1).checks] + ["total", "max_score"]
+    assert list(rows[0]) == ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.part(1).checks] + ["total", "max_score", "isolation"]
     for student in totals:
         assert json.loads((out / f"{student}.json").read_text())["score"] == totals[student]
     assert "missing" in (out / "dee.json").read_text()

@@ -1,13 +1,35 @@
-"""What student code can and cannot reach inside the grading sandbox."""
+"""What student code can and cannot do inside the grading sandbox, and what the grader does with untrusted files.
+
+Each probe is a ``runner.py`` that works (and so earns its points) only when
+the sandbox holds: a probe that finds a way out fails its checks, and the
+test says what it found.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
 
 import pytest
 
-from coopkit import grader
+from coopkit import grading
+from coopkit.grading import sandbox
 
 from .conftest import reference_source
+
+WORKING_RUNNER = '''
+def runner(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+'''
 
 PROBE = '''
 import os, sys
@@ -20,7 +42,6 @@ def _reachable():
     except ImportError:
         pass
     found += [name for name in os.environ if name.startswith(("PYTHON", "COOPKIT"))]
-    found += [name for name in os.listdir(".") if name.endswith(".py")]
     return found
 
 def runner(gen):
@@ -35,51 +56,181 @@ def runner(gen):
 '''
 
 
-def grade_one(kit, tmp_path, files):
-    folder = tmp_path / "student"
-    folder.mkdir(parents=True)
-    for module in ("async_map", "runner", "task", "scheduler"):
-        (folder / f"{module}.py").write_text(reference_source(kit, module))
+def write_submission(kit, folder, files, part=1):
+    folder.mkdir(parents=True, exist_ok=True)
+    for exercise in kit.manifest.part(part).exercises:
+        (folder / f"{exercise.name}.py").write_text(reference_source(kit, exercise.name))
     for name, text in files.items():
         (folder / name).write_text(text)
-    with grader.GradingRun.create(kit) as run:
-        return grader.grade_folders(run, {"student": folder}, jobs=2)["student"]
+    return folder
 
 
-def probe(kit, tmp_path, paths):
-    """Grade a runner that works only if none of ``paths`` (nor the kit's package, env or tests) is reachable."""
-    report = grade_one(kit, tmp_path, {"runner.py": PROBE.format(paths=paths)})
-    check = report["exercises"]["runner"]["checks"]["stop_value"]
-    return report, check
+def grade_one(kit, tmp_path, files, **options):
+    folder = write_submission(kit, tmp_path / "student", files)
+    with grading.GradingRun.create(kit, **options) as run:
+        return grading.grade_folders(run, {"student": folder}, jobs=2)["student"]
+
+
+def runner_check(report):
+    return report["exercises"]["runner"]["checks"]["stop_value"]
 
 
 def check_scores(report):
     return {e: {c: v["score"] for c, v in d["checks"].items()} for e, d in report["exercises"].items()}
 
 
-def test_kit_and_submissions_are_out_of_reach(kit, tmp_path):
-    """Nothing but the Python installation and the unit's folder exists: not the kit, not another checkout of it."""
+def host_processes_with(marker):
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if marker.encode() in cmdline.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def test_the_sandbox_is_bubblewrap(kit, tmp_path):
+    report = grade_one(kit, tmp_path, {})
+    assert report["isolation"] == "bubblewrap" and report["score"] == report["max_score"]
+
+
+def test_kit_submissions_and_host_are_out_of_reach(kit, tmp_path):
+    """Only the Python installation, the unit folder and a private /tmp exist: not the kit, not another checkout."""
     elsewhere = tmp_path / "another-checkout" / "solutions"
     elsewhere.mkdir(parents=True)
     (elsewhere / "runner.py").write_text(reference_source(kit, "runner"))
     paths = [str(kit.solutions), str(kit.solution_file("runner")), str(kit.grading), str(tmp_path / "student"),
-             str(elsewhere / "runner.py"), "/etc/passwd", "/var", "/proc/self", str(kit.root / ".git")]
-    report, check = probe(kit, tmp_path, paths)
-    if report["isolation"] != "namespaces":
-        pytest.skip("this machine does not allow user namespaces; the sandbox runs without hiding paths")
-    assert check["passed"], check["feedback"]
-
-
-def test_no_kit_package_environment_or_test_file_is_reachable(kit, tmp_path):
-    """The real coopkit package, PYTHON* variables and the hidden test files are out of reach even without namespaces."""
-    _, check = probe(kit, tmp_path, [])
+             str(elsewhere / "runner.py"), "/etc/passwd", "/var", "/root/.ssh", str(kit.root / ".git"),
+             str(kit.root / ".venv"), "/unit/solutions", "/unit/exercises/runner_reference.py"]
+    check = runner_check(grade_one(kit, tmp_path, {"runner.py": PROBE.format(paths=paths)}))
     assert check["passed"], check["feedback"]
 
 
 def test_the_probe_can_fail(kit, tmp_path):
     """The probe is honest: a path that is reachable makes it fail."""
-    _, check = probe(kit, tmp_path, ["/"])
+    check = runner_check(grade_one(kit, tmp_path, {"runner.py": PROBE.format(paths=["/"])}))
     assert not check["passed"] and "REACHED /" in check["feedback"]
+
+
+CONFINED = '''
+import ctypes, os, socket
+PORT = {port}
+
+def _escapes():
+    found = []
+    status = open("/proc/self/status").read()
+    caps = [line.split()[1] for line in status.splitlines() if line.startswith("CapEff")]
+    if caps != ["0000000000000000"]:
+        found.append("capabilities " + str(caps))
+    if "NoNewPrivs:\\t1" not in status:
+        found.append("new privileges allowed")
+    libc = ctypes.CDLL(None, use_errno=True)
+    MS_REMOUNT, MS_BIND = 32, 4096
+    for target in (b"/unit", b"/usr", b"/"):
+        if libc.mount(None, target, None, MS_REMOUNT | MS_BIND, None) == 0:
+            found.append("remounted " + target.decode())
+    for path in ("/unit/x", "/usr/x", "/unit/exercises/runner.py"):
+        try:
+            open(path, "a").close()
+            found.append("wrote " + path)
+        except OSError:
+            pass
+    try:
+        socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+        found.append("reached the host's loopback")
+    except OSError:
+        pass
+    if os.getuid() == 0:
+        found.append("uid 0")
+    return found
+
+def runner(gen):
+    found = _escapes()
+    if found:
+        raise ValueError("ESCAPED " + ", ".join(found))
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+'''
+
+
+def test_no_capabilities_no_remount_no_host_network(kit, tmp_path):
+    """CapEff 0, no new privileges, read-only binds stay read-only, the host's loopback is another network."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port)}))
+    assert check["passed"], check["feedback"]
+
+
+SURVIVOR = '''
+import ctypes, os, sys, time
+
+def runner(gen):
+    if os.fork() == 0:
+        os.setsid()
+        ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG: none
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)", "{marker}"])
+        time.sleep(120)
+        os._exit(0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmget({key}, 4096, 0o1000 | 0o666)  # IPC_CREAT, never removed
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+'''
+
+
+def test_nothing_outlives_the_exercise(kit, tmp_path):
+    """A detached process that cleared its parent-death signal, and a SysV segment, are gone with the sandbox."""
+    marker, key = f"coopkit-survivor-{uuid.uuid4().hex}", 0x5C0FF33
+    report = grade_one(kit, tmp_path, {"runner.py": SURVIVOR.format(marker=marker, key=key)})
+    assert runner_check(report)["passed"], runner_check(report)["feedback"]
+    time.sleep(0.2)
+    assert host_processes_with(marker) == []
+    with open("/proc/sysvipc/shm") as segments:
+        keys = [int(line.split()[0]) for line in segments.read().splitlines()[1:] if line.strip()]
+    assert key not in keys
+
+
+FORK_STORM = '''
+import os, time
+
+def runner(gen):
+    started = 0
+    try:
+        for _ in range(5000):
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+            started += 1
+    except OSError:
+        pass
+    if started >= 200:
+        raise ValueError(f"UNBOUNDED: {{started}} processes")
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+'''
+
+
+def test_a_fork_storm_is_bounded(kit, tmp_path):
+    """The number of processes is bounded though the grader runs as root; the storm costs nothing else."""
+    started = time.monotonic()
+    report = grade_one(kit, tmp_path, {"runner.py": FORK_STORM})
+    assert runner_check(report)["passed"], runner_check(report)["feedback"]
+    assert time.monotonic() - started < 60
+    assert report["exercises"]["task"]["score"] == report["exercises"]["task"]["max_score"]
 
 
 def test_same_code_same_grade(kit, tmp_path):
@@ -90,7 +241,7 @@ def test_same_code_same_grade(kit, tmp_path):
 
 
 def test_a_slow_test_costs_only_itself(kit, tmp_path):
-    """A hang in one test is stopped, and the tests after it still run in a new process."""
+    """A hang in one test that ignores SIGALRM is stopped from outside; the tests after it run in a new sandbox."""
     slow = reference_source(kit, "task").replace(
         "        self.gen = gen\n", "        import signal, time\n        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        if Task.next_id > 30:\n            time.sleep(120)\n        self.gen = gen\n"
     )
@@ -99,22 +250,129 @@ def test_a_slow_test_costs_only_itself(kit, tmp_path):
     assert task["checks"]["wraps_generator"]["score"] == task["checks"]["wraps_generator"]["max_score"]
     assert task["checks"]["id_assignment"]["score"] == 0
     assert "stopped after" in task["checks"]["id_assignment"]["feedback"]
-    assert task["attempts"] >= 2
-
-
-def test_without_the_zygote_sandboxes_start_as_fresh_interpreters(kit, tmp_path, monkeypatch):
-    """The zygote is only a speed-up: with it unavailable, every sandbox starts the slow way and grades the same."""
-    with_zygote = grade_one(kit, tmp_path / "a", {})
-    monkeypatch.setattr(grader.GradingRun, "zygote", lambda run: None)
-    without = grade_one(kit, tmp_path / "b", {})
-    assert check_scores(with_zygote) == check_scores(without) and without["score"] == without["max_score"]
-    assert with_zygote["isolation"] == without["isolation"]
 
 
 def test_a_sandbox_that_kills_its_parent_costs_nothing_else(kit, tmp_path):
-    """Student code that SIGKILLs its parent process loses only its own checks; the other sandboxes still run."""
+    """Student code that SIGKILLs its parent loses only its own checks; the other sandboxes still run."""
     hostile = reference_source(kit, "runner") + "\nimport os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
     report = grade_one(kit, tmp_path, {"runner.py": hostile})
     for name in ("async_map", "task", "scheduler"):
         exercise = report["exercises"][name]
         assert exercise["score"] == exercise["max_score"], name
+
+
+def test_no_sandbox_means_no_grading(kit, monkeypatch):
+    """Without bubblewrap the grader refuses, in one line that names the fix: never a silent downgrade."""
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    with pytest.raises(grading.SandboxUnavailable) as refused:
+        grading.GradingRun.create(kit)
+    message = str(refused.value)
+    assert "\n" not in message and "--unsafe-no-sandbox" in message and "bubblewrap" in message
+
+
+def test_unsafe_mode_is_marked_everywhere(kit, tmp_path):
+    """--unsafe-no-sandbox grades, and the report and the CSV row say the code ran unisolated."""
+    from coopkit import report as report_module
+
+    graded = grade_one(kit, tmp_path, {}, unsafe_no_sandbox=True)
+    assert graded["score"] == graded["max_score"]
+    assert graded["isolation"].startswith("none") and "unsafe" in graded["isolation"]
+    csv_text = report_module.class_csv({"student": graded}, kit.manifest.part(1))
+    assert "unsafe" in csv_text.splitlines()[1]
+
+
+def test_links_and_special_files_score_zero(kit, tmp_path):
+    """A file that links to the reference, or is a FIFO or a folder, is not read: one line and 0 for that exercise."""
+    folder = write_submission(kit, tmp_path / "student", {})
+    (folder / "runner.py").unlink()
+    (folder / "runner.py").symlink_to(kit.solution_file("runner"))
+    (folder / "task.py").unlink()
+    os.mkfifo(folder / "task.py")
+    with grading.GradingRun.create(kit) as run:
+        report = grading.grade_folders(run, {"student": folder}, jobs=2)["student"]
+    for name in ("runner", "task"):
+        exercise = report["exercises"][name]
+        assert exercise["score"] == 0 and exercise["status"] == "not_a_regular_file", exercise["message"]
+        assert "\n" not in exercise["message"]
+    assert report["exercises"]["scheduler"]["score"] == report["exercises"]["scheduler"]["max_score"]
+
+
+def run_cli(*args, cwd=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "coopkit.cli", *args], capture_output=True, timeout=timeout, cwd=cwd)
+
+
+def test_grade_class_survives_hostile_folder_names_and_links(kit, tmp_path):
+    """Folder names of any bytes, markup and escapes get a row each; a student folder that links elsewhere gets zeros."""
+    root = tmp_path / "class"
+    honest = write_submission(kit, root / "honest", {})
+    write_submission(kit, root / os.fsdecode(b"caf\xe9-latin1"), {})
+    write_submission(kit, root / "[/x]\x1b[2Jfake 25/25", {"runner.py": "def runner(gen):\n    raise ValueError('[/red] \\x1b[2J\\x07 25/25 [bold]')\n"})
+    (root / "borrower").symlink_to(honest)
+    out = tmp_path / "out"
+    done = run_cli("grade-class", str(root), "--out", str(out), "-j", "2")
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    assert b"\x1b" not in done.stdout and b"Traceback" not in done.stderr
+    rows = (out / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 5, rows
+    borrower = next(row for row in rows if row.startswith("borrower"))
+    assert borrower.split(",")[-3] == "0", borrower
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in out.glob("*.json")]
+    assert len(reports) == 4
+    assert any("\\xe9" in r["submission"] for r in reports)
+
+
+def test_the_terminal_table_escapes_markup_and_control_characters(kit, tmp_path):
+    folder = write_submission(kit, tmp_path / "student", {"runner.py": "def runner(gen):\n    raise ValueError('[/x] \\x1b[2J\\x1b]0;owned\\x07 25/25 [bold red]')\n"})
+    done = run_cli("grade", str(folder))
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout
+    assert b"[/x]" in done.stdout
+
+
+def test_huge_and_astral_output_keeps_the_report_small(kit, tmp_path):
+    flood = (
+        "import sys\n"
+        "def runner(gen):\n"
+        "    sys.stdout.write('\\U0001F600' * 2_000_000)\n"
+        "    raise ValueError('\\U0001F600' * 100_000)\n"
+    )
+    report = grade_one(kit, tmp_path, {"runner.py": flood})
+    assert len(json.dumps(report).encode()) <= 200 * 1024
+    assert runner_check(report)["score"] == 0
+
+
+DEPTH = 1200
+
+
+def test_a_deep_folder_tree_in_a_submission_changes_nothing(kit, tmp_path):
+    folder = write_submission(kit, tmp_path / "student", {})
+    fds = [os.open(folder, os.O_RDONLY)]
+    for _ in range(DEPTH):
+        os.mkdir("d", dir_fd=fds[-1])
+        fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+    try:
+        done = run_cli("grade", str(folder), "--json")
+        assert done.returncode == 0
+        report = json.loads(done.stdout)
+        assert report["score"] == report["max_score"]
+    finally:  # pytest's own clean-up is recursive: take the tree down from the bottom
+        for parent in reversed(fds[:-1]):
+            os.close(fds.pop())
+            os.rmdir("d", dir_fd=parent)
+        os.close(fds.pop())
+
+
+def test_a_working_runner_is_what_the_probes_stand_on(kit, tmp_path):
+    """The probes' runner body is a correct runner: a probe fails only because of what it found."""
+    check = runner_check(grade_one(kit, tmp_path, {"runner.py": WORKING_RUNNER}))
+    assert check["passed"], check["feedback"]
+
+
+def test_the_confinement_probe_can_fail(kit, tmp_path):
+    """Run without the sandbox, the same probe sees the host's loopback and writable folders: it is not blind."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port)}, unsafe_no_sandbox=True))
+    assert not check["passed"] and "ESCAPED" in check["feedback"] and "loopback" in check["feedback"]

@@ -52,7 +52,8 @@ def test_bundle_holds_no_solution_hidden_test_or_grader(kit, bundle):
         assert not [name for name in hidden if name in text], path
     names = {p.relative_to(bundle).as_posix() for p in files}
     assert not [n for n in names if n.startswith(("solutions/", "grading/", "kit_tests/", "course/"))]
-    for module in ("grader.py", "sandbox_boot.py", "sandbox_plugin.py", "nbgrader_course.py", "gradescope.py", "devcheck.py", "generate.py"):
+    assert not [n for n in names if n.startswith(("coopkit/grading/", "coopkit/sandboxed/"))]
+    for module in ("nbgrader_course.py", "gradescope.py", "devcheck.py", "generate.py"):
         assert f"coopkit/{module}" not in names
 
 

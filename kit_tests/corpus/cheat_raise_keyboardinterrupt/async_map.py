@@ -1,0 +1,2 @@
+def async_map(func, seq):
+    raise KeyboardInterrupt
