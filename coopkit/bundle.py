@@ -16,7 +16,7 @@ from pathlib import Path
 from . import nbbuild, regions
 from .paths import Kit
 
-STUDENT_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py")
+STUDENT_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py")
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]

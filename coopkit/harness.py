@@ -78,7 +78,7 @@ def describe(value, limit=DESCRIBE_LIMIT):
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 3] + "..."
-    return text
+    return short(text)
 
 
 def _type_name(value):
@@ -354,7 +354,3 @@ class Implementation:
             return getattr(module, attr)
         except AttributeError:
             raise ImplementationError("no_attr", module=module_name, attr=attr) from None
-
-
-def is_not_implemented(message):
-    return message.startswith("not implemented yet")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .manifest import Exercise, ManifestError
 from .paths import Kit
-from .progress import PASSED
+from .states import PASSED
 
 NO_SOLUTIONS_HERE = (
     "this copy of the kit has no solutions (a class bundle): your instructor shares them after the deadline"

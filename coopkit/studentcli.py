@@ -18,7 +18,7 @@ from rich.table import Table
 from . import student
 from .manifest import ManifestError
 from .paths import find_kit
-from .progress import FAILED, PASSED, TODO
+from .states import FAILED, PASSED, TODO
 
 MARKS = {PASSED: "[green]✔ passed[/green]", FAILED: "[red]✘ failed[/red]", TODO: "[dim]· not started[/dim]"}
 

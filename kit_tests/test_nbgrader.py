@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from coopkit import grader, nbbuild
+from coopkit import grading, nbbuild
 from coopkit.nbgrader_course import autograde, fill_notebook, nbgrader
 
 from .conftest import reference_source
@@ -130,8 +130,8 @@ def sandbox_scores(kit, code: dict | None, tmp_path: Path, part: int = 1) -> dic
     folder.mkdir(parents=True, exist_ok=True)
     for exercise, source in code.items():
         (folder / f"{exercise}.py").write_text(source)
-    with grader.GradingRun.create(kit, part=part) as run:
-        report = grader.grade_folders(run, {"x": folder}, jobs=2)["x"]
+    with grading.GradingRun.create(kit, part=part) as run:
+        report = grading.grade_folders(run, {"x": folder}, jobs=2)["x"]
     return {f"{e}-{c}": float(v["score"]) for e, d in report["exercises"].items() for c, v in d["checks"].items()}
 
 

@@ -114,12 +114,15 @@ def test_the_probe_can_fail(kit, tmp_path):
     assert not check["passed"] and "REACHED /" in check["feedback"]
 
 
+NAMESPACES = ("user", "pid", "net", "ipc", "uts", "mnt", "cgroup")
+
 CONFINED = '''
 import ctypes, os, socket
 PORT = {port}
+HOST_NAMESPACES = {namespaces!r}
 
 def _escapes():
-    found = []
+    found = [name for name, link in HOST_NAMESPACES.items() if os.readlink("/proc/self/ns/" + name) == link]
     status = open("/proc/self/status").read()
     caps = [line.split()[1] for line in status.splitlines() if line.startswith("CapEff")]
     if caps != ["0000000000000000"]:
@@ -158,13 +161,17 @@ def runner(gen):
 '''
 
 
+def host_namespaces():
+    return {name: os.readlink(f"/proc/self/ns/{name}") for name in NAMESPACES}
+
+
 def test_no_capabilities_no_remount_no_host_network(kit, tmp_path):
-    """CapEff 0, no new privileges, read-only binds stay read-only, the host's loopback is another network."""
+    """Namespaces of its own, CapEff 0, no new privileges, read-only binds stay read-only, another network."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port)}))
+        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces())}))
     assert check["passed"], check["feedback"]
 
 
@@ -374,5 +381,5 @@ def test_the_confinement_probe_can_fail(kit, tmp_path):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port)}, unsafe_no_sandbox=True))
+        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces())}, unsafe_no_sandbox=True))
     assert not check["passed"] and "ESCAPED" in check["feedback"] and "loopback" in check["feedback"]

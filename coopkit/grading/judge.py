@@ -4,7 +4,9 @@ A test passes only when its observe half sent data and its verify half,
 running here with a fresh generator of the test's seed, accepts it. Student
 text reaches a message only inside the verify half's ``got`` (or an
 error's short fields), and every message is cleaned: printable, capped in
-bytes, one test's message at most ``MESSAGE_BYTES``.
+bytes (a ``got:`` line, which quotes the student's values, at most
+``harness.DETAIL_BYTES`` after its label), one test's message at most
+``MESSAGE_BYTES``.
 """
 
 from __future__ import annotations
@@ -48,7 +50,13 @@ def _how(code) -> str:
 
 def clean_message(text: str) -> str:
     """A message safe for any terminal, CSV or JSON: printable lines, capped in bytes."""
-    lines = [harness.short(line, LINE_BYTES, fold=False) for line in str(text).splitlines()]
+    lines = []
+    for line in str(text).splitlines():
+        label, _, rest = line.partition(":")
+        if label == "got" and rest:
+            lines.append("got:" + harness.short(rest, harness.DETAIL_BYTES + 10, fold=False))
+        else:
+            lines.append(harness.short(line, LINE_BYTES, fold=False))
     out, used = [], 0
     for line in lines:
         size = len(line.encode()) + 1
