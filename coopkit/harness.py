@@ -22,9 +22,7 @@ sandbox, in the grader, and under pytest.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
-import inspect
 import json
 import random
 import sys
@@ -129,7 +127,7 @@ def plain(value):
 
 def judge(verify, seen, rng):
     """Run a verify half: returns None when the answer is right, raises ``CheckFailure`` when not."""
-    if len(inspect.signature(verify).parameters) >= 2:
+    if verify.__code__.co_argcount >= 2:
         verify(seen, rng)
     else:
         verify(seen)
@@ -276,8 +274,12 @@ def _student_location(tb, folder):
 # -- loading the implementation under test -----------------------------------
 
 
-class _TopLevelAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Make ``import task`` mean ``exercises.task``, for code written to run as a script."""
+class _TopLevelAlias:
+    """Make ``import task`` mean ``exercises.task``, for code written to run as a script.
+
+    A meta path finder and its own loader (the protocols need no base class:
+    importing ``importlib.abc`` would cost every sandbox 20 ms).
+    """
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname in MODULES and PACKAGE in sys.modules:

@@ -15,9 +15,12 @@ import json
 import os
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn: `coopkit grade --json` never pays for it
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 from .manifest import Manifest
 
@@ -29,6 +32,8 @@ def printable(text) -> str:
 
 def escape(text) -> Text:
     """Student-influenced text for the terminal: shown as it is, never read as markup."""
+    from rich.text import Text
+
     return Text(printable(text))
 
 
@@ -50,6 +55,9 @@ def _cell(value):
 
 def submission_table(report: dict) -> Table:
     """One row per rubric check, with its feedback."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=escape(f"{report['submission']}: {report['score']}/{report['max_score']} points"), title_justify="left")
     table.add_column("exercise")
     table.add_column("check")
@@ -63,6 +71,8 @@ def submission_table(report: dict) -> Table:
 
 
 def print_submission(report: dict, console: Console | None = None) -> None:
+    from rich.console import Console
+
     console = console or Console()
     if report.get("isolation") != "bubblewrap":
         console.print(escape(f"warning: isolation was {report.get('isolation')}"), style="bold red")
@@ -94,6 +104,8 @@ def class_csv(reports: dict[str, dict], manifest: Manifest) -> str:
 
 def class_table(reports: dict[str, dict], manifest: Manifest) -> Table:
     """One row per student, one column per exercise (the CSV has one per check)."""
+    from rich.table import Table
+
     table = Table(title=f"{len(reports)} submissions (per-check scores in grades.csv)", title_justify="left")
     table.add_column("student")
     for exercise in manifest.exercises:

@@ -10,10 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress_bar import ProgressBar
-from rich.syntax import Syntax
-from rich.table import Table
 
 from . import student
 from .manifest import ManifestError
@@ -24,6 +20,10 @@ MARKS = {PASSED: "[green]✔ passed[/green]", FAILED: "[red]✘ failed[/red]", T
 
 
 def cmd_status(args) -> int:
+    from rich.console import Console
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
     kit = find_kit()
     states = student.public_states(kit)
     manifest = kit.manifest
@@ -50,6 +50,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_hint(args) -> int:
+    from rich.console import Console
+
     hints, total = student.next_hint(find_kit(), args.exercise)
     console = Console()
     for number, hint in enumerate(hints, 1):
@@ -69,12 +71,17 @@ def cmd_reset(args) -> int:
 
 
 def cmd_solution(args) -> int:
+    from rich.console import Console
+    from rich.syntax import Syntax
+
     text = student.solution(find_kit(), args.exercise, force=args.force)
     Console().print(Syntax(text, "python", line_numbers=False))
     return 0
 
 
 def cmd_watch(args) -> int:
+    from rich.console import Console
+
     console = Console()
 
     def report(event, exercise, output):

@@ -57,6 +57,7 @@ class GradingRun:
                 run.suite(exercise.name)
         except (suites.SuiteError, OSError, SyntaxError) as exc:
             raise GraderError(f"a grading suite is broken: {exc}") from None
+        sandboxes.ready()  # the probe ran while the suites were read
         run.stubs = {e.name: regions.stub_out(kit.solution_file(e.name).read_text(encoding="utf-8")) for e in manifest.exercises}
         return run
 

@@ -160,8 +160,25 @@ class Sandboxes:
         self.isolation = UNSAFE if unsafe else SANDBOX
         self.bwrap = None if unsafe else find_bwrap()
         self.cgroup_parent = None if unsafe else PidsCgroup.parent()
+        self._refusal: SandboxUnavailable | None = None
+        self._probing = None
         if not unsafe:
+            self._probing = threading.Thread(target=self._probe_in_background, daemon=True)
+            self._probing.start()
+
+    def _probe_in_background(self) -> None:
+        try:
             self._probe()
+        except SandboxUnavailable as refusal:
+            self._refusal = refusal
+
+    def ready(self) -> None:
+        """Wait for the probe started with the run; raise ``SandboxUnavailable`` if it failed."""
+        if self._probing is not None:
+            self._probing.join()
+            self._probing = None
+        if self._refusal is not None:
+            raise self._refusal
 
     def _probe(self) -> None:
         if self.bwrap is None:

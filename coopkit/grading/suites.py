@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.util
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -65,9 +68,24 @@ def load(path: Path, exercise: str) -> Suite:
     return _load(str(path), exercise, stat.st_mtime_ns, stat.st_size)
 
 
-@functools.lru_cache(maxsize=64)
-def _load(path: str, exercise: str, mtime_ns: int, size: int) -> Suite:
-    source = Path(path).read_text(encoding="utf-8")
+CACHE_VERSION = "1"
+
+
+def _cache_file(source: str) -> Path:
+    """Where the reading of one version of a suite is kept between runs (the user's cache folder)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coopkit" / "suites"
+    digest = hashlib.sha256((CACHE_VERSION + source).encode()).hexdigest()
+    return base / f"{digest}.json"
+
+
+def _read(path: str, source: str) -> tuple[list[SuiteTest], str]:
+    """The tests and the sandbox copy of a suite: from the cache, else parsed (and cached when possible)."""
+    cache = _cache_file(source)
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        return [SuiteTest(*test) for test in data["tests"]], data["sandbox_source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     tree = ast.parse(source, path)
     tests = []
     for node in tree.body:
@@ -77,13 +95,28 @@ def _load(path: str, exercise: str, mtime_ns: int, size: int) -> Suite:
                 raise SuiteError(f"{path}: {node.name} has no @check(...) mark")
             title = (ast.get_docstring(node) or node.name).strip().splitlines()[0]
             tests.append(SuiteTest(node.name, check, title))
+    sandbox_source = _observe_only(tree, [test.name for test in tests])
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_name(f".{cache.name}.{os.getpid()}")
+        temporary.write_text(json.dumps({"tests": [list(t.__dict__.values()) for t in tests], "sandbox_source": sandbox_source}), encoding="utf-8")
+        os.replace(temporary, cache)
+    except OSError:
+        pass  # no cache folder: read it again next time
+    return tests, sandbox_source
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: str, exercise: str, mtime_ns: int, size: int) -> Suite:
+    source = Path(path).read_text(encoding="utf-8")
+    tests, sandbox_source = _read(path, source)
     spec = importlib.util.spec_from_file_location(f"coopkit_suite_{exercise}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for test in tests:
         if harness.verifier(module, test.name) is None:
             raise SuiteError(f"{path}: {test.name} has no verify_{test.name.removeprefix('test_')}")
-    return Suite(exercise, tuple(tests), module, _observe_only(tree, [test.name for test in tests]))
+    return Suite(exercise, tuple(tests), module, sandbox_source)
 
 
 def sandbox_name(index: int) -> str:
