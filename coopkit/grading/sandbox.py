@@ -126,7 +126,7 @@ class PidsCgroup:
             procs.write("0")
 
     def destroy(self) -> None:
-        for _ in range(50):
+        for attempt in range(200):
             try:
                 pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
             except (OSError, ValueError):
@@ -138,7 +138,7 @@ class PidsCgroup:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            time.sleep(0.01)
+            time.sleep(0.001 if attempt < 20 else 0.01)
         try:
             self.path.rmdir()
         except OSError:
