@@ -79,6 +79,16 @@ def describe(value, limit=DESCRIBE_LIMIT):
     return short(text)
 
 
+class Shown:
+    """A value a verify half got as its description: prints as that description (for ``fail(got=...)``)."""
+
+    def __init__(self, text):
+        self.text = text if isinstance(text, str) else "?"
+
+    def __repr__(self):
+        return self.text
+
+
 def _type_name(value):
     try:
         name = type(value).__name__

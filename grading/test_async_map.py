@@ -7,7 +7,7 @@ data alone).
 
 import math
 
-from coopkit.harness import check, describe, fail
+from coopkit.harness import Shown, check, describe, fail
 
 RUN_LIMIT = 10_000  # resumes before a generator that never returns is given up on
 LIST_LIMIT = 100  # items of a list sent back: more than any input has, and enough to fill a describe()
@@ -171,16 +171,6 @@ def observe_yields(async_map, seq, count):
 
 
 # -- judging (runs in the grader, on the data alone) ------------------------------
-
-
-class Shown:
-    """A described object, shown by its description."""
-
-    def __init__(self, text):
-        self.text = text if isinstance(text, str) else "?"
-
-    def __repr__(self):
-        return self.text
 
 
 def rebuilt(value):

@@ -10,7 +10,7 @@ data alone).
 
 import inspect
 
-from coopkit.harness import check, describe, fail
+from coopkit.harness import Shown, check, describe, fail
 
 MISSING = object()
 NO_GEN = "'<no gen attribute>'"  # how the first test shows a task without a gen attribute
@@ -78,16 +78,6 @@ def id_text(data):
     if isinstance(data, dict):
         return f"{data.get('type')}: {data.get('repr')}"
     return f"{type(data).__name__}: {describe(data)}"
-
-
-class Shown:
-    """A described object, shown by its description."""
-
-    def __init__(self, text):
-        self.text = text if isinstance(text, str) else "?"
-
-    def __repr__(self):
-        return self.text
 
 
 def shown(ids):
