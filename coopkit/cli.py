@@ -17,6 +17,10 @@ from .student import StudentProblem
 from .paths import find_kit
 
 
+# Entries of a class folder that tools leave behind, never a student's folder.
+NOT_STUDENTS = {".git", ".ipynb_checkpoints", "__MACOSX", ".DS_Store", ".coopkit"}
+
+
 class UsageProblem(Exception):
     """A problem with what the user asked for: shown as one line, exit status 2."""
 
@@ -79,12 +83,19 @@ def cmd_grade_class(args) -> int:
     root, out = Path(args.root), Path(args.out)
     if not root.is_dir():
         raise UsageProblem(f"no folder at {root}: give the folder that holds one subfolder per student")
-    folders = {p.name: p for p in sorted(root.iterdir()) if not p.name.startswith(".") and (p.is_dir() or p.is_symlink())}
+    entries = sorted(root.iterdir())
+    folders = {p.name: p for p in entries if p.name not in NOT_STUDENTS and (p.is_dir() or p.is_symlink())}
+    skipped = [p.name for p in entries if p.name not in folders]
     if not folders:
         raise UsageProblem(f"{root} has no student subfolders: put each student's files in ROOT/<student>/")
     if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
         raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
     out.mkdir(parents=True, exist_ok=True)
+    if skipped:
+        from .grading.report import display_name
+
+        names = ", ".join(display_name(name) for name in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        print(f"coopkit: skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of {root} that are not student folders: {names}", file=sys.stderr)
     with _grading_run(args) as run:
         progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
         with progress:
@@ -119,7 +130,7 @@ def cmd_report(args) -> int:
     for path in files:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            reports[data["submission"]] = data
+            reports[path.stem] = data
         except (ValueError, KeyError):
             raise UsageProblem(f"{path} is not a coopkit report: remove it or grade again") from None
     part = next(iter(reports.values())).get("part", 1)

@@ -98,11 +98,23 @@ def _type_name(value):
 
 
 def fail(*, call, expected, got, cause=None):
-    """Report a wrong answer: what was called, what was expected, what came back, why."""
-    lines = [f"called:   {call}", f"expected: {expected}", f"got:      {got}"]
+    """Report a wrong answer: what was called, what was expected, what came back, why.
+
+    One line each. ``got`` quotes what the code under test produced, so it is
+    cut to ``DETAIL_BYTES``; the others are the test's own words.
+    """
+    lines = [
+        f"called:   {_one_line(call)}",
+        f"expected: {_one_line(expected)}",
+        f"got:      {short(str(got), DETAIL_BYTES, fold=False)}",
+    ]
     if cause:
-        lines.append(f"likely cause: {cause}")
+        lines.append(f"likely cause: {_one_line(cause)}")
     raise CheckFailure("\n".join(lines))
+
+
+def _one_line(text, limit=400):
+    return short(str(text), limit, fold=False)
 
 
 def check(name):

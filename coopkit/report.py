@@ -38,10 +38,15 @@ def escape(text) -> Text:
 
 
 def file_label(name: str) -> str:
-    """A file name for a student folder name (any bytes): readable, unique, safe."""
+    """A file name for a student folder name (any bytes): readable, safe, one name to one label.
+
+    A name that had to change, or that looks like a changed one (ends in
+    ``-`` and eight hex digits), gets a hash of the original added.
+    """
     raw = name.encode("utf-8", "surrogateescape")
     cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in raw.decode("utf-8", "replace"))[:60].lstrip(".")
-    if cleaned.encode() != raw or not cleaned:
+    looks_changed = len(cleaned) > 9 and cleaned[-9] == "-" and all(ch in "0123456789abcdef" for ch in cleaned[-8:])
+    if cleaned.encode() != raw or not cleaned or looks_changed:
         cleaned = f"{cleaned or 'student'}-{hashlib.sha256(raw).hexdigest()[:8]}"
     return cleaned
 

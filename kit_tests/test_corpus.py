@@ -64,6 +64,14 @@ def test_case_gets_exactly_what_it_earned(graded, kit, case):
     if expect.get("kind") == "cheat":
         for exercise in zero:
             assert report["exercises"][exercise]["score"] == 0
+    marker = expect.get("echo_marker")
+    if marker:  # forged text reaches feedback on one got: line, cut to 200 bytes
+        for data in report["exercises"].values():
+            for check in data["checks"].values():
+                lines = check["feedback"].splitlines()
+                assert len(check["feedback"].encode()) <= 2000
+                assert sum(line.count(marker) for line in lines) * len(marker) <= 220, check["feedback"]
+                assert not [line for line in lines if line.startswith((marker, "expected: forged", "likely cause: forged"))]
 
 
 def test_every_kind_is_represented(graded):

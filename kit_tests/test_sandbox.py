@@ -120,6 +120,7 @@ CONFINED = '''
 import ctypes, os, socket
 PORT = {port}
 HOST_NAMESPACES = {namespaces!r}
+ONLY_HARMLESS = {harmless!r}  # outside a sandbox, touch nothing: no ptrace, no files in /dev or /tmp
 
 def _escapes():
     found = [name for name, link in HOST_NAMESPACES.items() if os.readlink("/proc/self/ns/" + name) == link]
@@ -129,6 +130,13 @@ def _escapes():
         found.append("capabilities " + str(caps))
     if "NoNewPrivs:\\t1" not in status:
         found.append("new privileges allowed")
+    if ONLY_HARMLESS:
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+            found.append("reached the host's loopback")
+        except OSError:
+            pass
+        return found
     libc = ctypes.CDLL(None, use_errno=True)
     MS_REMOUNT, MS_BIND = 32, 4096
     for target in (b"/unit", b"/usr", b"/"):
@@ -147,6 +155,30 @@ def _escapes():
         pass
     if os.getuid() == 0:
         found.append("uid 0")
+    for pid in [name for name in os.listdir("/proc") if name.isdigit()]:
+        try:
+            if b"COOPKIT_SENTINEL" in open(f"/proc/{{pid}}/environ", "rb").read():
+                found.append(f"the grader's environment in /proc/{{pid}}/environ")
+        except OSError:
+            pass
+    if libc.ptrace(16, 1, 0, 0) == 0:  # PTRACE_ATTACH to the sandbox's PID 1
+        found.append("ptrace of PID 1")
+    if libc.syscall(250 if os.uname().machine == "x86_64" else 219, 0, 0, 0, 0) != -1 or ctypes.get_errno() != 1:
+        found.append("the kernel keyrings")
+    if libc.unshare(0x10000000) == 0:  # CLONE_NEWUSER
+        found.append("a nested user namespace")
+    try:
+        open("/dev/planted", "w").close()
+        found.append("a file in /dev")
+    except OSError:
+        pass
+    try:
+        with open("/tmp/big", "wb") as big:
+            for _ in range(100):
+                big.write(bytes(1 << 20))
+        found.append("100 MB in /tmp")
+    except OSError:
+        pass
     return found
 
 def runner(gen):
@@ -165,13 +197,15 @@ def host_namespaces():
     return {name: os.readlink(f"/proc/self/ns/{name}") for name in NAMESPACES}
 
 
-def test_no_capabilities_no_remount_no_host_network(kit, tmp_path):
-    """Namespaces of its own, CapEff 0, no new privileges, read-only binds stay read-only, another network."""
+def test_no_capabilities_no_remount_no_host_network(kit, tmp_path, monkeypatch):
+    """Namespaces of its own, CapEff 0, no new privileges, read-only binds stay read-only, another network;
+    no ptrace, keyrings or nested user namespaces; /tmp capped, /dev read-only, the grader's environment unseen."""
+    monkeypatch.setenv("COOPKIT_SENTINEL", "secret")
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces())}))
+        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces(), harmless=False)}))
     assert check["passed"], check["feedback"]
 
 
@@ -229,6 +263,36 @@ def runner(gen):
         except StopIteration as stop:
             return stop.value
 '''
+
+
+LINGERER = '''
+import os, sys, threading, time
+
+def _linger():
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)", "{marker}"])
+    time.sleep(120)
+
+threading.Thread(target=_linger).start()  # not a daemon: the runner cannot exit while it sleeps
+
+def runner(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+'''
+
+
+def test_a_sandbox_that_will_not_exit_is_ended_after_its_last_record(kit, tmp_path):
+    """A thread that keeps the test process alive neither delays grading nor outlives it."""
+    marker = f"coopkit-lingerer-{uuid.uuid4().hex}"
+    started = time.monotonic()
+    report = grade_one(kit, tmp_path, {"runner.py": LINGERER.format(marker=marker)})
+    assert runner_check(report)["passed"], runner_check(report)["feedback"]
+    assert time.monotonic() - started < 10
+    time.sleep(0.2)
+    assert host_processes_with(marker) == []
 
 
 def test_a_fork_storm_is_bounded(kit, tmp_path):
@@ -375,11 +439,12 @@ def test_a_working_runner_is_what_the_probes_stand_on(kit, tmp_path):
     assert check["passed"], check["feedback"]
 
 
-def test_the_confinement_probe_can_fail(kit, tmp_path):
+def test_the_confinement_probe_can_fail(kit, tmp_path, monkeypatch):
     """Run without the sandbox, the same probe sees the host's loopback and writable folders: it is not blind."""
+    monkeypatch.setenv("COOPKIT_SENTINEL", "secret")
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces())}, unsafe_no_sandbox=True))
+        check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces(), harmless=True)}, unsafe_no_sandbox=True))
     assert not check["passed"] and "ESCAPED" in check["feedback"] and "loopback" in check["feedback"]

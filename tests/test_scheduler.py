@@ -463,10 +463,11 @@ def judge_results(seen, plans, cause):
         if got != {"is": "result"}:
             stored = exceptions[index] if index < len(exceptions) else None
             landed = isinstance(stored, dict) and stored.get("type") == "StopIteration"
+            key = ids[index] if index < len(ids) else "?"
             fail(
                 call=call,
-                expected=f"results[{ids[index] if index < len(ids) else '?'}] is {plan.result!r}",
-                got="no such key" if not isinstance(got, dict) else got.get("repr"),
+                expected=f"results[id of task {plan.name}] is {plan.result!r}",
+                got=f"no key {key} in results" if not isinstance(got, dict) else f"results[{key}] is {got.get('repr')}",
                 cause=EXCEPT_ORDER_CAUSE if landed else cause,
             )
 
@@ -482,10 +483,11 @@ def judge_failure(seen, plans, errors, label):
         plan = plans[index]
         got = stored[index] if index < len(stored) else None
         if got != {"is": "error"}:
+            key = ids[index] if index < len(ids) else "?"
             fail(
                 call=call,
-                expected=f"exceptions[{ids[index] if index < len(ids) else '?'}] is the {type(error).__name__} task {plan.name} raised",
-                got="no such key" if not isinstance(got, dict) else got.get("repr"),
+                expected=f"exceptions[id of task {plan.name}] is the {type(error).__name__} task {plan.name} raised",
+                got=f"no key {key} in exceptions" if not isinstance(got, dict) else f"exceptions[{key}] is {got.get('repr')}",
                 cause="catch Exception around next(task.gen) and store it under task.id",
             )
         after = [entry for entry in log if entry[0] == plan.name and entry[1] not in range(plan.steps)]

@@ -123,10 +123,10 @@ def _attempt(sandboxes: Sandboxes, unit: Path, config: dict, execution: Executio
                     deadline = time.monotonic() + STARTUP_SECONDS
                 if failure is None and len(buffer) > LINE_CAP:
                     failure = "garbled"
-                if failure:
+                if failure or expected >= len(config["tests"]):
                     break
-            if failure:
-                break
+            if failure or expected >= len(config["tests"]):
+                break  # the last record is in: whatever still runs in there is ended, not waited for
     finally:
         selector.close()
         code = sandbox.end()

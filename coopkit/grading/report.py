@@ -8,6 +8,7 @@ of encoded JSON, whatever the student printed or raised.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from ..manifest import Exercise, Manifest
@@ -17,11 +18,32 @@ from .precheck import GRADED
 REPORT_BYTES = 200 * 1024
 
 
+NAME_CHARS = 200
+
+
 def display_name(name: str) -> str:
-    """A folder name (any bytes, as the OS gave them) as printable text: undecodable bytes become ``\\xNN``."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?" for ch in text)
-    return text[:200]
+    """A folder name (any bytes, as the OS gave them) as printable text, one name to one text.
+
+    Undecodable bytes become ``\\xNN``, other unprintable characters ``\\uNNNN``,
+    a backslash ``\\\\``; a name longer than ``NAME_CHARS`` keeps its start
+    and a hash of the whole.
+    """
+    out = []
+    for ch in name:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as surrogateescape keeps it
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif not ch.isprintable():
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    if len(text) > NAME_CHARS:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        text = f"{text[:NAME_CHARS - 20]}...#{digest}"
+    return text
 
 
 def exercise_report(exercise: Exercise, tests: list[TestResult] | None, status: str, message: str, titles: dict[str, str]) -> dict:

@@ -12,8 +12,14 @@ a unit folder bound read-only at ``/unit``:
 * rlimits on address space, CPU time, file size, open files and core dumps,
   and a bound on processes and threads that holds for root too: a pids cgroup
   (or ``RLIMIT_NPROC`` when the grader is not root);
-* ``end()`` kills bwrap, whose PID namespace takes every process the student
-  started with it, then empties and removes the cgroup.
+* a seccomp filter refuses ``ptrace``, ``process_vm_readv``/``writev``, the
+  kernel keyrings, ``bpf``, ``perf_event_open`` and ``userfaultfd``; nested
+  user namespaces are disabled; ``/tmp`` is a 64 MiB tmpfs and ``/dev`` is
+  read-only; bwrap starts with an empty environment, so nothing of the
+  grader's can be read from ``/proc/1/environ``;
+* ``end()`` kills the sandbox's PID 1 (its host pid comes from bwrap's status
+  descriptor), which takes every process of the PID namespace with it, then
+  bwrap, then empties and removes the cgroup.
 
 Without a working sandbox the grader refuses to grade (``SandboxUnavailable``)
 unless it is told ``--unsafe-no-sandbox``, which every report then states.
@@ -21,10 +27,14 @@ unless it is told ``--unsafe-no-sandbox``, which every report then states.
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import resource
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -34,6 +44,7 @@ from pathlib import Path
 
 UNIT = "/unit"
 PIDS_MAX = 64
+TMP_BYTES = 64 * 1024 * 1024
 FILE_LIMIT = 16 * 1024 * 1024
 OPEN_FILES = 256
 SANDBOX = "bubblewrap"
@@ -64,6 +75,35 @@ def find_bwrap() -> str | None:
     except Exception:  # noqa: BLE001 - not installed, not built for this platform
         return None
     return path if os.access(path, os.X_OK) else None
+
+
+# Syscalls a sandbox never needs and that reach outside it (another process's memory, the
+# kernel keyrings, which are not namespaced) or widen the kernel's attack surface.
+DENIED_SYSCALLS = {
+    "x86_64": (0xC000003E, {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "add_key": 248,
+                            "request_key": 249, "keyctl": 250, "perf_event_open": 298, "bpf": 321, "userfaultfd": 323}),
+    "aarch64": (0xC00000B7, {"ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "add_key": 217,
+                             "request_key": 218, "keyctl": 219, "perf_event_open": 241, "bpf": 280, "userfaultfd": 282}),
+}
+
+
+def seccomp_program(machine: str | None = None) -> bytes | None:
+    """A classic BPF seccomp program (for bwrap's ``--seccomp``): EPERM for ``DENIED_SYSCALLS``, and for
+    any other architecture's calling convention; None on an architecture this table does not know."""
+    known = DENIED_SYSCALLS.get(machine or platform.machine())
+    if known is None:
+        return None
+    arch, numbers = known
+    load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    calls = sorted(numbers.values())
+    program = [(load, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (load, 0, 0, 0)]
+    rest = len(calls) + 2  # the checks below, then "allow", then "deny"
+    program.append((jge, rest - 1, 0, 0x40000000))  # x32 numbers on x86_64
+    for index, number in enumerate(calls):
+        program.append((jeq, len(calls) - index, 0, number))
+    program += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 
 def _root_binds() -> list[str]:
@@ -103,8 +143,22 @@ class PidsCgroup:
             pass
         for candidate in candidates:
             if (candidate / "cgroup.procs").exists() and os.access(candidate, os.W_OK):
+                PidsCgroup._sweep(candidate)
                 return candidate
         return None
+
+    @staticmethod
+    def _sweep(parent: Path) -> None:
+        """Empty and remove the cgroups of grading runs that died without cleaning up."""
+        for stale in parent.glob("coopkit-*-*"):
+            try:
+                owner = int(stale.name.split("-")[1])
+                os.kill(owner, 0)
+                continue  # its grading run is alive
+            except ProcessLookupError:
+                PidsCgroup(stale).destroy()
+            except (ValueError, OSError):
+                continue
 
     @classmethod
     def create(cls, parent: Path | None) -> PidsCgroup | None:
@@ -191,27 +245,39 @@ class Sandboxes:
         probe = Path(os.environ.get("TMPDIR", "/tmp"))
         command = self.command(str(probe), ["-c", "print('ok')"])
         try:
-            done = subprocess.run(command, capture_output=True, timeout=30, preexec_fn=self._limits_only)
+            done = subprocess.run(command, capture_output=True, timeout=30, preexec_fn=self._limits_only, env={})
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SandboxUnavailable(f"bubblewrap ({self.bwrap}) could not start a sandbox ({exc}): {SANDBOX_FIX}.") from None
         if done.returncode != 0 or done.stdout.strip() != b"ok":
             said = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[0][:200]
             raise SandboxUnavailable(f"bubblewrap ({self.bwrap}) cannot make a sandbox here ({said}): {SANDBOX_FIX}.")
 
-    def command(self, unit: str, argv: list[str]) -> list[str]:
-        """The command line that runs ``python -I -S -B *argv`` in a sandbox over ``unit``."""
+    def command(self, unit: str, argv: list[str], fds: dict[str, int] | None = None) -> list[str]:
+        """The command line that runs ``python -I -S -B *argv`` in a sandbox over ``unit``.
+
+        ``fds`` may name the descriptors bwrap reads its seccomp program from
+        (``seccomp``) and writes its status to (``status``).
+        """
         python = [_python(), "-I", "-S", "-B", *argv]
         if self.unsafe:
             return python
+        fds = fds or {}
+        extra = []
+        if "seccomp" in fds:
+            extra += ["--seccomp", str(fds["seccomp"])]
+        if "status" in fds:
+            extra += ["--json-status-fd", str(fds["status"])]
         return [
             self.bwrap,
-            "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--hostname", "coopkit",
             *_root_binds(),
             "--ro-bind", unit, UNIT,
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
+            "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
             "--chdir", "/tmp", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+            *extra,
             "--",
             *python,
         ]
@@ -238,22 +304,68 @@ class Sandboxes:
             self._limits_only()
 
         where = UNIT if not self.unsafe else str(unit)
-        process = subprocess.Popen(
-            self.command(str(unit), [f"{where}/runner.py"]),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            preexec_fn=before_exec, start_new_session=True, cwd=str(unit) if self.unsafe else None,
-        )
-        return Sandbox(process, cgroup)
+        program = None if self.unsafe else seccomp_program()
+        status_read, status_write = os.pipe()
+        seccomp_read = None
+        fds = {"status": status_write}
+        if program is not None:
+            seccomp_read, seccomp_write = os.pipe()
+            os.write(seccomp_write, program)
+            os.close(seccomp_write)
+            fds["seccomp"] = seccomp_read
+        try:
+            process = subprocess.Popen(
+                self.command(str(unit), [f"{where}/runner.py"], fds),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={},
+                preexec_fn=before_exec, start_new_session=True, cwd=str(unit) if self.unsafe else None,
+                pass_fds=tuple(fds.values()),
+            )
+        finally:
+            os.close(status_write)
+            if seccomp_read is not None:
+                os.close(seccomp_read)
+        init_pid = None if self.unsafe else _init_pid(status_read)
+        return Sandbox(process, cgroup, init_pid, status_read)
+
+
+def _init_pid(status_fd: int) -> int | None:
+    """The host pid of the sandbox's PID 1, from bwrap's first status line (None if it sent none).
+
+    The descriptor stays open until the sandbox ends: bwrap writes its exit
+    status there too, and a closed pipe would kill it with SIGPIPE.
+    """
+    data, deadline = b"", time.monotonic() + 10
+    try:
+        while b"\n" not in data and len(data) < 4096:
+            ready, _, _ = select.select([status_fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(status_fd, 4096) if ready else b""
+            if not chunk:
+                break
+            data += chunk
+        first = json.loads(data.split(b"\n", 1)[0] or b"{}")
+    except (OSError, ValueError):
+        return None
+    pid = first.get("child-pid") if isinstance(first, dict) else None
+    return pid if type(pid) is int and pid > 1 else None
 
 
 @dataclass
 class Sandbox:
     process: subprocess.Popen
     cgroup: PidsCgroup | None
+    init_pid: int | None = None
+    status_fd: int | None = None
 
     def end(self) -> int | None:
         """Kill the sandbox and everything in it; its exit status (None if it had to be killed)."""
         code = self.process.poll()
+        if code is None and self.init_pid is not None:
+            # bwrap has not reaped its child yet, so this pid is still the sandbox's PID 1: killing it
+            # ends the PID namespace, even if a process in there cleared PID 1's parent-death signal
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+            except OSError:
+                pass
         if code is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -266,6 +378,9 @@ class Sandbox:
             pass
         if self.cgroup is not None:
             self.cgroup.destroy()
+        if self.status_fd is not None:
+            os.close(self.status_fd)
+            self.status_fd = None
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             try:
                 if stream:
