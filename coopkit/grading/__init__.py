@@ -2,7 +2,8 @@
 
     suites.py    read each suite: tests, checks, verify halves, the observe-only copy
     precheck.py  read each submitted file safely; decide whether it is worth running
-    sandbox.py   start and end bubblewrap sandboxes (namespaces, rlimits, pids cgroup)
+    sandbox.py   start and end bubblewrap sandboxes (namespaces, rlimits), with
+                 cgroups.py (a pids cgroup each) and seccomp.py (the syscall filter)
     execute.py   run an exercise's observe halves in sandboxes; collect plain data
     judge.py     decide every test from that data with the verify halves
     report.py    scores per check, capped JSON reports

@@ -22,6 +22,7 @@ LINE_CAP = 256 * 1024
 STDERR_CAP = 8 * 1024
 STARTUP_SECONDS = 20.0
 GRACE_SECONDS = 1.0
+START_TRIES = 3  # a sandbox that cannot start (for one, processes of another still dying) is tried again
 
 
 @dataclass
@@ -153,9 +154,15 @@ def execute(sandboxes: Sandboxes, unit: Path, config: dict, test_timeout: float,
             for index in range(start, total):
                 execution.outcomes.setdefault(index, Outcome(failure="not_run"))
             break
-        execution.attempts += 1
-        start = _attempt(sandboxes, unit, {**config, "start": start}, execution, (test_timeout, budget_end))
+        for tries in range(START_TRIES):
+            execution.attempts += 1
+            execution.startup_error = ""
+            next_start = _attempt(sandboxes, unit, {**config, "start": start}, execution, (test_timeout, budget_end))
+            if not execution.startup_error:
+                break
+            time.sleep(0.5 * (tries + 1))
         if execution.startup_error:
             break
+        start = next_start
     execution.seconds = time.monotonic() - started
     return execution

@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -42,8 +40,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cgroups import PIDS_MAX, PidsCgroup
+from .seccomp import seccomp_program
+
 UNIT = "/unit"
-PIDS_MAX = 64
 TMP_BYTES = 64 * 1024 * 1024
 FILE_LIMIT = 16 * 1024 * 1024
 OPEN_FILES = 256
@@ -77,35 +77,6 @@ def find_bwrap() -> str | None:
     return path if os.access(path, os.X_OK) else None
 
 
-# Syscalls a sandbox never needs and that reach outside it (another process's memory, the
-# kernel keyrings, which are not namespaced) or widen the kernel's attack surface.
-DENIED_SYSCALLS = {
-    "x86_64": (0xC000003E, {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "add_key": 248,
-                            "request_key": 249, "keyctl": 250, "perf_event_open": 298, "bpf": 321, "userfaultfd": 323}),
-    "aarch64": (0xC00000B7, {"ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "add_key": 217,
-                             "request_key": 218, "keyctl": 219, "perf_event_open": 241, "bpf": 280, "userfaultfd": 282}),
-}
-
-
-def seccomp_program(machine: str | None = None) -> bytes | None:
-    """A classic BPF seccomp program (for bwrap's ``--seccomp``): EPERM for ``DENIED_SYSCALLS``, and for
-    any other architecture's calling convention; None on an architecture this table does not know."""
-    known = DENIED_SYSCALLS.get(machine or platform.machine())
-    if known is None:
-        return None
-    arch, numbers = known
-    load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
-    calls = sorted(numbers.values())
-    program = [(load, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (load, 0, 0, 0)]
-    rest = len(calls) + 2  # the checks below, then "allow", then "deny"
-    program.append((jge, rest - 1, 0, 0x40000000))  # x32 numbers on x86_64
-    for index, number in enumerate(calls):
-        program.append((jeq, len(calls) - index, 0, number))
-    program += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
-    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
-
-
 def _root_binds() -> list[str]:
     """``/usr`` and the host's top-level links into it, plus the Python installation."""
     args = ["--ro-bind", "/usr", "/usr"]
@@ -118,85 +89,6 @@ def _root_binds() -> list[str]:
     if not prefix.startswith("/usr/"):
         args += ["--ro-bind", prefix, prefix]
     return args
-
-
-class PidsCgroup:
-    """A pids cgroup per sandbox, under a writable v1 or v2 pids hierarchy (None when there is none)."""
-
-    _counter = 0
-    _lock = threading.Lock()
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    @staticmethod
-    def parent() -> Path | None:
-        candidates = [Path("/sys/fs/cgroup/pids")]
-        try:
-            for line in Path("/proc/self/cgroup").read_text().splitlines():
-                number, controllers, where = line.split(":", 2)
-                if number == "0" and not controllers:
-                    v2 = Path("/sys/fs/cgroup") / where.lstrip("/")
-                    if "pids" in (v2 / "cgroup.subtree_control").read_text(errors="ignore").split():
-                        candidates.insert(0, v2)
-        except (OSError, ValueError):
-            pass
-        for candidate in candidates:
-            if (candidate / "cgroup.procs").exists() and os.access(candidate, os.W_OK):
-                PidsCgroup._sweep(candidate)
-                return candidate
-        return None
-
-    @staticmethod
-    def _sweep(parent: Path) -> None:
-        """Empty and remove the cgroups of grading runs that died without cleaning up."""
-        for stale in parent.glob("coopkit-*-*"):
-            try:
-                owner = int(stale.name.split("-")[1])
-                os.kill(owner, 0)
-                continue  # its grading run is alive
-            except ProcessLookupError:
-                PidsCgroup(stale).destroy()
-            except (ValueError, OSError):
-                continue
-
-    @classmethod
-    def create(cls, parent: Path | None) -> PidsCgroup | None:
-        if parent is None:
-            return None
-        with cls._lock:
-            cls._counter += 1
-            path = parent / f"coopkit-{os.getpid()}-{cls._counter}"
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(PIDS_MAX))
-        except OSError:
-            return None
-        return cls(path)
-
-    def enter(self) -> None:
-        """Called in the child before exec: move this process (and so all it starts) into the cgroup."""
-        with open(self.path / "cgroup.procs", "w") as procs:
-            procs.write("0")
-
-    def destroy(self) -> None:
-        for attempt in range(200):
-            try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            except (OSError, ValueError):
-                pids = []
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.001 if attempt < 20 else 0.01)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
 
 
 @dataclass
