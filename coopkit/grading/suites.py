@@ -68,13 +68,16 @@ def load(path: Path, exercise: str) -> Suite:
     return _load(str(path), exercise, stat.st_mtime_ns, stat.st_size)
 
 
-CACHE_VERSION = "1"
+@functools.lru_cache(maxsize=1)
+def _reader_digest() -> bytes:
+    """This module's own source: a change to how suites are read makes every cached reading stale."""
+    return hashlib.sha256(Path(__file__).read_bytes()).digest()
 
 
 def _cache_file(source: str) -> Path:
     """Where the reading of one version of a suite is kept between runs (the user's cache folder)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coopkit" / "suites"
-    digest = hashlib.sha256((CACHE_VERSION + source).encode()).hexdigest()
+    digest = hashlib.sha256(_reader_digest() + source.encode()).hexdigest()
     return base / f"{digest}.json"
 
 
