@@ -193,9 +193,12 @@ def cmd_export_gradescope(args) -> int:
 
 
 def cmd_gradescope_results(args) -> int:
-    from . import gradescope
+    from . import gradescope, grading
 
-    return gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results))
+    try:
+        return gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results))
+    except grading.SandboxUnavailable as exc:  # Gradescope shows this line to the instructor
+        raise UsageProblem(f"no sandbox, so nothing was graded: {exc}") from None
 
 
 def cmd_bundle(args) -> int:

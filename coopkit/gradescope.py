@@ -94,7 +94,9 @@ def results_json(report: dict, seconds: float) -> dict:
     return {
         "score": report["score"],
         "execution_time": round(seconds, 2),
-        "output": f"{report['score']}/{report['max_score']} points. Each test below is one rubric check.",
+        "output": f"{report['score']}/{report['max_score']} points. Each test below is one rubric check."
+        + ("" if report.get("isolation") == "bubblewrap" else f"\nWarning: the code ran without the sandbox ({report.get('isolation')})."),
+        "extra_data": {"isolation": report.get("isolation", "")},
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",

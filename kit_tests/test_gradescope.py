@@ -45,6 +45,7 @@ def test_zip_has_gradescope_layout_and_no_samples(autograder):
 def test_correct_submission_gets_full_marks(autograder, tmp_path, kit):
     results = run(autograder, tmp_path, kit, "ok_scheduler_lecture_trace", nested=True)
     assert results["score"] == 25
+    assert results["extra_data"]["isolation"] == "bubblewrap" and "Warning" not in results["output"]
     assert len(results["tests"]) == len(kit.manifest.part(1).checks)
     for test in results["tests"]:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
