@@ -105,18 +105,26 @@ class NotPlainData(Exception):
     """The observe half returned something JSON cannot carry."""
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
+def observe_and_verify(pyfuncitem, alter=None):
+    """Both halves of a test, as the grader runs them: observe, pass through JSON (``alter`` may change
+    the data, for the kit's own tests), verify. Raises what the verify half raises."""
     verify = harness.verifier(pyfuncitem.module, pyfuncitem.name)
-    if verify is None:
-        return None  # a plain test
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     returned = pyfuncitem.obj(**arguments)
     try:
         seen = harness.plain(returned)
     except (TypeError, ValueError, RecursionError) as exc:
         raise NotPlainData(harness.short(str(exc))) from None
+    if alter is not None:
+        seen = alter(seen)
     harness.judge(verify, seen, harness.rng_for(pyfuncitem.config.getoption("coopkit_seed"), pyfuncitem.name))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    if harness.verifier(pyfuncitem.module, pyfuncitem.name) is None:
+        return None  # a plain test
+    observe_and_verify(pyfuncitem)
     return True
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 from pathlib import Path
 
@@ -138,4 +137,6 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def to_json(report: dict) -> str:
-    return json.dumps(report, indent=2, sort_keys=False) + "\n"
+    from .grading.report import to_json as encode
+
+    return encode(report)

@@ -7,12 +7,12 @@ marks, so a bug is shown to cost only the check it breaks.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from coopkit import grading
+from coopkit.grading.report import to_json
 
 from .conftest import build_submission, corpus_cases, CORPUS
 
@@ -102,7 +102,7 @@ def test_every_submission_has_a_report(graded):
     assert set(reports) == set(expects)
     for report in reports.values():
         assert report["max_score"] == sum(e["max_score"] for e in report["exercises"].values())
-        encoded = json.dumps(report).encode()
+        encoded = to_json(report).encode()
         assert len(encoded) <= 200 * 1024, f"{report['submission']}: report is {len(encoded)} bytes"
         assert not [text for text in strings(report) if not all(ch.isprintable() or ch in "\n\t" for ch in text)], report["submission"]
 

@@ -19,6 +19,7 @@ import pytest
 
 from coopkit import grading
 from coopkit.grading import sandbox
+from coopkit.grading.report import to_json
 
 from .conftest import reference_source
 
@@ -379,17 +380,27 @@ def test_grade_class_survives_hostile_folder_names_and_links(kit, tmp_path):
     write_submission(kit, root / os.fsdecode(b"caf\xe9-latin1"), {})
     write_submission(kit, root / "[/x]\x1b[2Jfake 25/25", {"runner.py": "def runner(gen):\n    raise ValueError('[/red] \\x1b[2J\\x07 25/25 [bold]')\n"})
     (root / "borrower").symlink_to(honest)
+    # names that once shared a report file or a displayed name, and a dot folder: each its own row
+    from coopkit.report import file_label
+
+    lookalikes = [".bob", "Bob Smith", file_label("Bob Smith"), os.fsdecode(b"eve\xff"), "eve\\xff", "x" * 230, "x" * 229 + "y"]
+    for name in lookalikes:
+        (root / name).mkdir()
     out = tmp_path / "out"
     done = run_cli("grade-class", str(root), "--out", str(out), "-j", "2")
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     assert b"\x1b" not in done.stdout and b"Traceback" not in done.stderr
+    students = 4 + len(lookalikes)
     rows = (out / "grades.csv").read_text(encoding="utf-8").splitlines()
-    assert len(rows) == 5, rows
+    assert len(rows) == students + 1, rows
+    assert len({row.split(",")[0] for row in rows[1:]}) == students, "two students share a name in grades.csv"
     borrower = next(row for row in rows if row.startswith("borrower"))
     assert borrower.split(",")[-3] == "0", borrower
     reports = [json.loads(path.read_text(encoding="utf-8")) for path in out.glob("*.json")]
-    assert len(reports) == 4
+    assert len(reports) == students and len({r["submission"] for r in reports}) == students
     assert any("\\xe9" in r["submission"] for r in reports)
+    table = run_cli("report", str(out))
+    assert table.returncode == 0 and table.stdout.decode().count("/25") >= students, table.stdout.decode()[-3000:]
 
 
 def test_the_terminal_table_escapes_markup_and_control_characters(kit, tmp_path):
@@ -408,7 +419,7 @@ def test_huge_and_astral_output_keeps_the_report_small(kit, tmp_path):
         "    raise ValueError('\\U0001F600' * 100_000)\n"
     )
     report = grade_one(kit, tmp_path, {"runner.py": flood})
-    assert len(json.dumps(report).encode()) <= 200 * 1024
+    assert len(to_json(report).encode()) <= 200 * 1024
     assert runner_check(report)["score"] == 0
 
 
@@ -448,3 +459,63 @@ def test_the_confinement_probe_can_fail(kit, tmp_path, monkeypatch):
         port = listener.getsockname()[1]
         check = runner_check(grade_one(kit, tmp_path, {"runner.py": CONFINED.format(port=port, namespaces=host_namespaces(), harmless=True)}, unsafe_no_sandbox=True))
     assert not check["passed"] and "ESCAPED" in check["feedback"] and "loopback" in check["feedback"]
+
+
+HANGS = '''
+import signal
+
+def runner(gen):
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    while True:
+        pass
+'''
+
+
+def test_a_submission_cannot_take_more_than_its_cap(kit, tmp_path):
+    """Exercises that hang in every test stop at the per-submission cap: the rest count as not run."""
+    import dataclasses
+
+    folder = write_submission(kit, tmp_path / "student", {"runner.py": HANGS, "async_map.py": HANGS.replace("runner(gen)", "async_map(func, seq)")})
+    with grading.GradingRun.create(kit) as run:
+        run.manifest = dataclasses.replace(run.manifest, submission_budget=6.0)
+        started = time.monotonic()
+        report = grading.grade_folders(run, {"student": folder}, jobs=2)["student"]
+    assert time.monotonic() - started < 15
+    runner = report["exercises"]["runner"]
+    assert runner["score"] == 0 and "used up its time budget" in str(runner)
+    for name in ("task", "scheduler"):  # honest code after the cap: no points it did not earn, and it says why
+        exercise = report["exercises"][name]
+        assert exercise["score"] == exercise["max_score"] or "used up its time budget" in str(exercise), exercise
+
+
+def test_a_sandbox_that_cannot_start_is_tried_again(kit, tmp_path, monkeypatch):
+    """A sandbox that dies before its first test (another one's processes still dying, say) gets three tries."""
+    from coopkit.grading import execute
+
+    real, calls = execute._attempt, []
+
+    def flaky(sandboxes, unit, config, execution, deadlines):
+        calls.append(config["exercise"])
+        if calls.count(config["exercise"]) <= 2:
+            execution.startup_error = "bwrap: Can't fork for pid 1"
+            return None
+        return real(sandboxes, unit, config, execution, deadlines)
+
+    monkeypatch.setattr(execute, "_attempt", flaky)
+    report = grade_one(kit, tmp_path, {})
+    assert report["score"] == report["max_score"]
+    assert calls.count("runner") == 3
+
+
+def test_a_sandbox_that_never_starts_is_a_grader_error_not_a_zero_in_silence(kit, tmp_path, monkeypatch):
+    from coopkit.grading import execute
+
+    def broken(sandboxes, unit, config, execution, deadlines):
+        execution.startup_error = "bwrap: Can't fork for pid 1"
+        return None
+
+    monkeypatch.setattr(execute, "_attempt", broken)
+    monkeypatch.setattr(execute.time, "sleep", lambda seconds: None)
+    report = grade_one(kit, tmp_path, {})
+    runner = report["exercises"]["runner"]
+    assert runner["status"] == "grader_error" and "did not start" in runner["message"]

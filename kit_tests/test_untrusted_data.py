@@ -90,4 +90,4 @@ def test_any_error_record_renders_a_safe_message(kind, fields):
 def test_reports_stay_under_the_cap(feedbacks):
     checks = {f"c{i}": {"score": 0, "max_score": 1, "passed": False, "feedback": text, "tests": {"passed": 0, "total": 1}} for i, text in enumerate(feedbacks)}
     capped = report.capped({"submission": "s", "exercises": {"e": {"checks": checks}}})
-    assert len(json.dumps(capped).encode()) <= report.REPORT_BYTES
+    assert len(report.to_json(capped).encode()) <= report.REPORT_BYTES

@@ -26,16 +26,29 @@ class GraderError(RuntimeError):
     """The grader itself could not do its job (not the student's fault)."""
 
 
+def _sandbox_kit() -> dict[str, bytes]:
+    """The kit's files every sandbox holds: the runner and what the observe halves import."""
+    return {
+        "runner.py": (PACKAGE_DIR / "sandboxed" / "runner.py").read_bytes(),
+        "coopkit/__init__.py": b"",
+        "coopkit/harness.py": (PACKAGE_DIR / "harness.py").read_bytes(),
+        "coopkit/doubles.py": (PACKAGE_DIR / "doubles.py").read_bytes(),
+    }
+
+
 @dataclass
 class GradingRun:
-    """Shared settings of one grading command: the kit, the seed, the sandboxes, a private scratch folder."""
+    """Shared settings of one grading command: the kit, the seed, the sandboxes, a private scratch folder,
+    and what every submission's units are made from (read once per run)."""
 
     kit: Kit
     manifest: Manifest
     tmp_root: Path
     seed: int
     sandboxes: Sandboxes
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    kit_files: dict[str, bytes] = field(default_factory=_sandbox_kit, repr=False)
+    stubs: dict[str, str] = field(default_factory=dict, repr=False)
+    references: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def create(cls, kit: Kit, seed=None, part=1, unsafe_no_sandbox=False):
@@ -44,22 +57,19 @@ class GradingRun:
         manifest = kit.manifest.part(part)
         cpu = int(manifest.exercise_budget + SANDBOX_STARTUP)
         sandboxes = Sandboxes(Limits(manifest.memory_mb, cpu), unsafe=unsafe_no_sandbox)
-        tmp_root = Path(tempfile.mkdtemp(prefix="coopkit-grade-"))
-        run = cls(kit, manifest, tmp_root, manifest.seed if seed is None else seed, sandboxes)
-        run.kit_files = {
-            "runner.py": (PACKAGE_DIR / "sandboxed" / "runner.py").read_bytes(),
-            "coopkit/__init__.py": b"",
-            "coopkit/harness.py": (PACKAGE_DIR / "harness.py").read_bytes(),
-            "coopkit/doubles.py": (PACKAGE_DIR / "doubles.py").read_bytes(),
-        }
         try:
             for exercise in manifest.exercises:
-                run.suite(exercise.name)
+                suites.load(kit.suite_file(exercise.name), exercise.name)
         except (suites.SuiteError, OSError, SyntaxError) as exc:
             raise GraderError(f"a grading suite is broken: {exc}") from None
         sandboxes.ready()  # the probe ran while the suites were read
-        run.stubs = {e.name: regions.stub_out(kit.solution_file(e.name).read_text(encoding="utf-8")) for e in manifest.exercises}
-        return run
+        solutions = {name: kit.solution_file(name).read_text(encoding="utf-8")
+                     for name in {e.name for e in manifest.exercises} | {r for e in manifest.exercises for r in e.requires}}
+        return cls(
+            kit, manifest, Path(tempfile.mkdtemp(prefix="coopkit-grade-")), manifest.seed if seed is None else seed, sandboxes,
+            stubs={e.name: regions.stub_out(solutions[e.name]) for e in manifest.exercises},
+            references={name: regions.drop_markers(text, f"solutions/{name}.py") for name, text in solutions.items()},
+        )
 
     @property
     def isolation(self) -> str:
@@ -67,10 +77,6 @@ class GradingRun:
 
     def suite(self, exercise: str) -> suites.Suite:
         return suites.load(self.kit.suite_file(exercise), exercise)
-
-    def reference(self, module: str) -> str:
-        source = self.kit.solution_file(module).read_text(encoding="utf-8")
-        return regions.drop_markers(source, f"solutions/{module}.py")
 
     def close(self):
         _remove(self.tmp_root)
@@ -95,7 +101,7 @@ def grade_exercise(run: GradingRun, exercise: Exercise, raw: bytes, deadline: fl
     suite = run.suite(exercise.name)
     unit = Path(tempfile.mkdtemp(prefix=f"{exercise.name}-", dir=run.tmp_root))
     try:
-        references = {needed: run.reference(needed) for needed in exercise.requires}
+        references = {needed: run.references[needed] for needed in exercise.requires}
         prepare_unit(unit, exercise.name, raw, references, suite.sandbox_source, run.kit_files)
         config = {
             "exercise": exercise.name,

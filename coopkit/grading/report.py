@@ -90,16 +90,17 @@ def submission_report(name: str, manifest: Manifest, seed: int, isolation: str, 
     return capped(report)
 
 
+def to_json(report: dict) -> str:
+    """A report as it is written and printed (the form ``REPORT_BYTES`` caps)."""
+    return json.dumps(report, indent=2) + "\n"
+
+
 def capped(report: dict) -> dict:
-    """Shorten feedback texts, longest first, until the encoded report fits ``REPORT_BYTES``."""
-    while len(json.dumps(report).encode()) > REPORT_BYTES:
+    """Shorten feedback texts, longest first, until the written report fits ``REPORT_BYTES``."""
+    while len(to_json(report).encode()) > REPORT_BYTES:
         texts = [(len(check["feedback"]), check) for data in report["exercises"].values() for check in data["checks"].values()]
         longest, check = max(texts, key=lambda item: item[0])
         if longest <= 80:
             break
         check["feedback"] = check["feedback"][: longest // 2] + " [cut]"
     return report
-
-
-def to_json(report: dict) -> str:
-    return json.dumps(report, indent=2) + "\n"

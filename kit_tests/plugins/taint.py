@@ -12,6 +12,7 @@ import os
 import pytest
 
 from coopkit import harness
+from coopkit.plugin import observe_and_verify
 
 CANARY = "TAINTED"
 
@@ -28,13 +29,10 @@ def taint(value):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    verify = harness.verifier(pyfuncitem.module, pyfuncitem.name)
-    if verify is None:
+    if harness.verifier(pyfuncitem.module, pyfuncitem.name) is None:
         return None
-    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    seen = taint(harness.plain(pyfuncitem.obj(**arguments)))
     try:
-        harness.judge(verify, seen, harness.rng_for(pyfuncitem.config.getoption("coopkit_seed"), pyfuncitem.name))
+        observe_and_verify(pyfuncitem, alter=taint)
     except harness.CheckFailure as failure:
         lines = str(failure).splitlines()
         leaks = [line for line in lines if CANARY in line and not line.startswith("got:")]
