@@ -69,13 +69,23 @@ _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
 
 CONFIG = '''"""nbgrader configuration for the coopkit course (written by `coopkit nbgrader build`)."""
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+
+from coopkit.kernels.execute import SandboxedExecute
+
 c = get_config()  # noqa: F821 - provided by nbgrader
 
 c.CourseDirectory.course_id = "coopkit"
-# The first check cell runs the whole sandboxed grader; a hanging submission is stopped by the grader itself.
+# Every notebook runs in a bubblewrap sandbox, and its check cells get the sandboxed grader's scores
+# and feedback before nbgrader records them: whoever runs `nbgrader autograde`, the scores are the grader's.
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+# A cell's time limit: the check cells only show reports computed outside the kernel.
 c.Execute.timeout = {timeout}
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
-# Deleted check cells come back (commented out); `coopkit nbgrader autograde` then sets every check to its sandboxed score.
+# Deleted check cells come back, and get their grader's score like every other check cell.
 c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
@@ -180,9 +190,7 @@ def notebook_text(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) ->
 
 
 def config_text(kit: Kit) -> str:
-    budget = kit.manifest.exercise_budget
-    largest = max(len(kit.manifest.part(part).exercises) for part in kit.manifest.parts)
-    return CONFIG.format(timeout=int(budget * largest + 60))
+    return CONFIG.format(timeout=int(kit.manifest.exercise_budget * 2))
 
 
 def course_files(kit: Kit) -> dict[str, str]:

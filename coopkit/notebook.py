@@ -147,17 +147,19 @@ def report_key(exercise: str, source: str | None, part: int = 1) -> str:
 def exercise_report(exercise: str, source: str | None, kit: Kit | None = None, part: int = 1) -> dict:
     """The sandboxed grader's report on one exercise's code (``None``: no cell defines it), cached by content.
 
-    Under ``coopkit nbgrader autograde`` the reports were computed before the
-    kernels started and are read from $COOPKIT_REPORT_CACHE; the gradebook is
-    set from the grader's own copy afterwards, so a forged cache file changes
-    nothing but the forger's own feedback.
+    While nbgrader autogrades, the kernel runs in a sandbox and the reports
+    were computed outside it (see ``coopkit.kernels``): they are read from
+    $COOPKIT_REPORT_CACHE, and the check cells' outputs are replaced by the
+    grader's own afterwards, so a forged report changes nothing.
     """
     from . import grading
 
     kit = kit or find_kit()
     key = report_key(exercise, source, part)
     cache = os.environ.get("COOPKIT_REPORT_CACHE")
-    if key not in _graded and cache and (Path(cache) / f"{key}.json").is_file():
+    if key not in _graded and cache:
+        if not (Path(cache) / f"{key}.json").is_file():
+            raise NotebookCheckFailed(f"{exercise}: this kernel ran other code than the notebook file holds; the grader's score for the file replaces this cell's output")
         _graded[key] = json.loads((Path(cache) / f"{key}.json").read_text(encoding="utf-8"))
     if key not in _graded:
         with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:

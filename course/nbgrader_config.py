@@ -1,12 +1,22 @@
 """nbgrader configuration for the coopkit course (written by `coopkit nbgrader build`)."""
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+
+from coopkit.kernels.execute import SandboxedExecute
+
 c = get_config()  # noqa: F821 - provided by nbgrader
 
 c.CourseDirectory.course_id = "coopkit"
-# The first check cell runs the whole sandboxed grader; a hanging submission is stopped by the grader itself.
-c.Execute.timeout = 210
+# Every notebook runs in a bubblewrap sandbox, and its check cells get the sandboxed grader's scores
+# and feedback before nbgrader records them: whoever runs `nbgrader autograde`, the scores are the grader's.
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+# A cell's time limit: the check cells only show reports computed outside the kernel.
+c.Execute.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-# Deleted check cells come back (commented out); `coopkit nbgrader autograde` then sets every check to its sandboxed score.
+# Deleted check cells come back, and get their grader's score like every other check cell.
 c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40

@@ -23,6 +23,13 @@ pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
 
 NOTEBOOK_ID = nbbuild.NOTEBOOK.removesuffix(".ipynb")
 RUNNER_BUG = "def runner(gen):\n    for _ in gen:\n        pass\n"
+MARKER = "coopkit-detached-writer"
+DETACHED = """
+import subprocess as _sp, sys as _sys
+_sp.Popen([_sys.executable, "-c", "import time, sys; time.sleep(4); open('{course}/gradebook.db', 'wb').write(b'gone'); open('{course}/{marker}', 'w')", "{marker}"], start_new_session=True)
+""".replace("{marker}", MARKER)
+# Given to plain `nbgrader autograde` too: the course's config sandboxes their kernels and sets their scores.
+PLAIN_TAMPERING = ("ned", "zed")
 
 
 def corpus_file(name, module):
@@ -82,7 +89,9 @@ def course(kit, tmp_path_factory):
     code["lee"] = dict(reference)
     code["max"] = dict(reference, runner="import sys, warnings\nwarnings.warn('deprecated thing')\nprint('note', file=sys.stderr)\n" + reference["runner"])
     code["ned"] = dict(reference, runner=RUNNER_BUG, async_map="import coopkit.notebook as nb\nnb.grade_check = lambda exercise, check: 100.0\n" + reference["async_map"])
-    for name in ("gus", "hal", "ivy", "lee", "max", "ned"):
+    # A detached process that outlives its cell and then writes the gradebook and the course folder.
+    code["zed"] = dict(reference, runner=RUNNER_BUG + DETACHED.format(course=course))
+    for name in ("gus", "hal", "ivy", "lee", "max", "ned", "zed"):
         notebooks[name] = fill_notebook(release, code[name])
     for name, nb in notebooks.items():
         folder = course / "submitted" / name / "coop"
@@ -93,7 +102,7 @@ def course(kit, tmp_path_factory):
     (course / "submitted" / "kim" / "coop").mkdir(parents=True)
     (course / "submitted" / "lee" / "coop" / "conftest.py").write_text("import os\nos._exit(0)\n")
     (course / "submitted" / "lee" / "coop" / "notes.txt").write_text("extra file")
-    honest = {name: course / "submitted" / name for name in ("ref", "bob", "carol", "dave")}
+    honest = {name: course / "submitted" / name for name in ("ref", "bob", "carol", "dave", *PLAIN_TAMPERING)}
     plain = tmp_path_factory.mktemp("plain")
     shutil.copytree(course, plain, dirs_exist_ok=True)
     for student in (plain / "submitted").iterdir():
@@ -168,8 +177,29 @@ def test_honest_scores_are_nbgraders_own(course):
 
 
 def test_kernel_tricks_never_raise_a_score(course):
-    """The cheat that patched grade_check in the kernel was caught by the sandbox check."""
-    assert any(entry.startswith("runner-stop_value") for entry in course["outcomes"]["ned"].corrected)
+    """The notebook that patched grade_check in its kernel: its check cells show the grader's verdict."""
+    nb = json.loads((course["dir"] / "autograded" / "ned" / "coop" / nbbuild.NOTEBOOK).read_text())
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "runner-stop_value")
+    assert "".join(cell["outputs"][0]["text"]).startswith("runner / stop_value: 0/3 points")
+    assert gradebook_scores(course["dir"])["ned"]["runner-stop_value"] == 0
+
+
+@pytest.mark.parametrize("student", PLAIN_TAMPERING)
+def test_plain_nbgrader_autograde_ends_with_the_sandbox_scores(course, kit, student, tmp_path):
+    """`nbgrader autograde` without coopkit (formgrader's button, habit) uses the course config: same scores."""
+    assert gradebook_scores(course["plain"])[student] == sandbox_scores(kit, course["code"][student], tmp_path)
+
+
+def test_nothing_a_notebook_started_outlives_it(course):
+    """zed's cell started a detached process that would overwrite gradebook.db seconds later: it died with its sandbox."""
+    import subprocess
+    import time
+
+    time.sleep(5)
+    for folder in (course["dir"], course["plain"]):
+        assert not (folder / MARKER).exists()
+        assert gradebook_scores(folder)["zed"]["runner-stop_value"] == 0
+    assert MARKER not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
 
 
 def test_exported_csv_has_the_totals(course):

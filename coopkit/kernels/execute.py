@@ -1,0 +1,137 @@
+"""nbgrader's Execute, with the kernel in the jail and every check cell's output set by the grader.
+
+``SandboxedExecute`` replaces nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors``
+(the course's ``nbgrader_config.py`` does it). For each notebook it:
+
+1. takes the exercise code from the notebook's cells (the same rule as the
+   check cells use: the latest cell defining an exercise's names) and gets the
+   sandboxed grader's report on it: from ``$COOPKIT_REPORT_CACHE`` when
+   ``coopkit nbgrader autograde`` graded it beforehand, else by grading it now;
+2. runs the notebook in a sandboxed kernel that sees only that report;
+3. replaces the outputs of every check cell with the report's score (as the
+   cell's value, which nbgrader reads as its partial credit) and feedback.
+
+So the scores nbgrader's ``SaveAutoGrades`` records next are the grader's,
+whatever the kernel did, and a notebook whose kernel died is still graded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+
+from ..notebook import report_key, sources_from_cells
+from ..paths import find_kit
+from .manager import KIT, REPORTS, SUBMISSION, SandboxedKernelManager, python_binds
+
+KERNEL_MEMORY_MB = 4096
+
+
+def kit_binds(kit) -> list[list[str]]:
+    """The kit's public files: the manifest and the stubs (never solutions/ or the hidden suites)."""
+    return [[str(kit.manifest_path), f"{KIT}/manifest.toml"], [str(kit.exercises), f"{KIT}/exercises"]]
+
+
+def notebook_reports(nb, kit, part: int) -> dict[str, dict]:
+    """``{exercise: report}`` for the code in ``nb``'s cells: from the autograde cache, else graded now."""
+    cells = ["".join(cell.source) for cell in nb.cells if cell.cell_type == "code"]
+    sources = sources_from_cells(cells, kit, part)
+    exercises = [exercise.name for exercise in kit.manifest.part(part).exercises]
+    cache = os.environ.get("COOPKIT_REPORT_CACHE")
+    found = {}
+    for exercise in exercises:
+        file = Path(cache) / f"{report_key(exercise, sources.get(exercise), part)}.json" if cache else None
+        if file is not None and file.is_file():
+            found[exercise] = json.loads(file.read_text(encoding="utf-8"))
+    if len(found) < len(exercises):
+        from .. import grading
+
+        with tempfile.TemporaryDirectory(prefix="coopkit-nbcode-") as scratch:
+            folder = Path(scratch) / "notebook"
+            folder.mkdir()
+            for exercise, source in sources.items():
+                (folder / f"{exercise}.py").write_text(source, encoding="utf-8")
+            with grading.GradingRun.create(kit, part=part) as run:
+                report = grading.grade_folders(run, {"notebook": folder}, jobs=1)["notebook"]
+        found = {exercise: found.get(exercise, report) for exercise in exercises}
+    return {"sources": sources, "reports": found}
+
+
+def check_outputs(exercise: str, check: str, report: dict) -> list:
+    """A check cell's outputs from the grader's report: the feedback, then the score as the cell's value."""
+    result = report["exercises"][exercise]["checks"][check]
+    text = f"{exercise} / {check}: {result['score']}/{result['max_score']} points\n{result['feedback']}\n"
+    return [
+        nbformat.v4.new_output("stream", name="stdout", text=text),
+        nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result["score"]))}, execution_count=None),
+    ]
+
+
+def not_a_check(grade_id: str) -> list:
+    return [nbformat.v4.new_output("error", ename="NotACheck", evalue=f"{grade_id!r} is not a check of this assignment",
+                                   traceback=[f"coopkit: no check is called {grade_id!r}, so this cell earns nothing"])]
+
+
+def set_check_cells(nb, reports: dict[str, dict]) -> None:
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        exercise, _, check = str(meta.get("grade_id", "")).partition("-")
+        report = reports.get(exercise)
+        known = report is not None and check in report["exercises"].get(exercise, {}).get("checks", {})
+        cell.outputs = check_outputs(exercise, check, report) if known else not_a_check(meta.get("grade_id", ""))
+
+
+class SandboxedExecute(Execute):
+    """Execute in a sandboxed kernel; then the check cells say what the sandboxed grader found."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["kernel_manager_class"] = SandboxedKernelManager
+        super().__init__(*args, **kwargs)
+        self._jail = None
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.prepare(self._jail_folder, self._jail)
+        return km
+
+    def preprocess(self, nb, resources=None, km=None):
+        from ..nbbuild import assignment_named
+
+        kit = find_kit()
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        part = assignment_named(assignment).part
+        graded = notebook_reports(nb, kit, part)
+        here = resources.get("metadata", {}).get("path") or "."
+        with tempfile.TemporaryDirectory(prefix="coopkit-kernel-") as scratch:
+            folder = Path(scratch)
+            (folder / "sockets").mkdir()
+            reports = folder / "reports"
+            reports.mkdir()
+            for exercise, report in graded["reports"].items():
+                (reports / f"{report_key(exercise, graded['sources'].get(exercise), part)}.json").write_text(json.dumps(report), encoding="utf-8")
+            self._jail_folder = folder / "sockets"
+            self._jail = {
+                "ro": [*python_binds(), *kit_binds(kit), [str(reports), REPORTS], [os.path.realpath(here), SUBMISSION]],
+                "env": {"COOPKIT_ROOT": KIT, "COOPKIT_REPORT_CACHE": REPORTS, "NBGRADER_EXECUTION": "autograde",
+                        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
+                        "USER": "student"},
+                "chdir": SUBMISSION,
+                "memory_mb": KERNEL_MEMORY_MB,
+            }
+            try:
+                nb, resources = super().preprocess(nb, resources, km)
+            except DeadKernelError as exc:
+                self.log.warning("The kernel died (%s); the check cells still get the grader's scores", exc)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        set_check_cells(nb, {exercise: report for exercise, report in graded["reports"].items()})
+        return nb, resources
