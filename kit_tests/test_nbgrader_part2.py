@@ -82,7 +82,9 @@ def test_part2_scores_are_nbgraders_own_for_honest_notebooks(course, kit):
     assert scores["ann"]["io-helpers"] == 0 and scores["ann"]["io-wait_traps"] > 0
     assert scores["ben"]["cancel-cleanup"] == 0 and scores["ben"]["awaiting-async_map"] == 0 and scores["ben"]["cancel-delivery"] > 0
     assert scores["cat"]["sleep-wake_order"] == 0
-    assert any(entry.startswith("traps-") for entry in course["outcomes"]["dan"].corrected)
+    # dan patched the checker in the kernel, eli's kernel died: nbgrader recorded the grader's scores for both
+    for student in ("dan", "eli"):
+        assert course["outcomes"][student].nbgrader_ok and course["outcomes"][student].corrected == [], student
     rows = {row["student_id"]: row for row in csv.DictReader((course["dir"] / "grades.csv").open()) if row["assignment"] == EVENT_LOOP.name}
     assert float(rows["ref"]["raw_score"]) == sum(check.points for check in kit.manifest.part(2).checks) and float(rows["stub"]["raw_score"]) == 0
 
