@@ -6,14 +6,13 @@
   the file, outside any kernel.
 * ``autograde``: first the sandboxed grader grades every notebook's code
   (read from the file, ``jobs`` sandboxes at a time) and leaves the reports
-  where the kernels' check cells find them; then ``jobs`` nbgrader workers,
-  each one process over its share of the students (forked from a server
-  that imported nbgrader once), autograde on the shared SQLite gradebook;
-  last, every check of every student is set to the
-  grader's own copy of the report, so nothing done inside a notebook kernel
-  (patching the checker, forging the cache, deleting check cells, killing the
-  kernel) can raise a score, and every student has a full row even when
-  nbgrader could not grade the notebook.
+  where the course's ``SandboxedExecute`` finds them; then ``jobs`` nbgrader
+  workers, each one process over its share of the students (forked from a
+  server that imported nbgrader once), autograde on the shared SQLite
+  gradebook, every kernel in a sandbox and every check cell showing the
+  grader's report (see ``coopkit.kernels``); last, the gradebook is checked
+  against the grader's reports, and a notebook nbgrader could not grade gets
+  its cause in one line, a stand-in autograded notebook and a full row.
 """
 
 from __future__ import annotations
@@ -29,8 +28,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from . import grading
 from .nbbuild import ASSIGNMENT, Assignment, assignment_named
+from .nbcourse.ungradable import stand_in, why_ungradable
 from .notebook import sources_from_cells, strip_relative_imports
 from .paths import Kit
 
@@ -81,6 +83,16 @@ class StudentOutcome:
     message: str = ""
     corrected: list[str] = field(default_factory=list)
     report: dict | None = None
+
+    @property
+    def score(self) -> str:
+        return f"{self.report['score']:g}/{self.report['max_score']:g}" if self.report else "0"
+
+    def status_line(self) -> str:
+        """One line: the score, and how the notebook was graded."""
+        if self.nbgrader_ok:
+            return f"{self.score} graded"
+        return f"{self.score} nbgrader could not grade it: {self.message}; scores from the sandboxed grader"
 
 
 def students_of(course: Path, assignment: str) -> list[str]:
@@ -206,9 +218,22 @@ def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int, par
             return grading.grade_folders(run, folders, jobs)
 
 
-def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | None]) -> dict[str, list[str]]:
+def submitted_timestamp(course: Path, assignment: str, student: str):
+    """The submission's timestamp.txt as nbgrader reads it (None without one)."""
+    from nbgrader.utils import parse_utc
+
+    stamp = course / "submitted" / student / assignment / "timestamp.txt"
+    try:
+        return parse_utc(stamp.read_text(encoding="utf-8").strip()) if stamp.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | None], stand_ins: dict[str, str]) -> dict[str, list[str]]:
     """Make every student's gradebook scores equal their sandbox report (None: no code, all zeros), creating
-    missing rows; returns the corrections made, by student."""
+    missing rows; a notebook nbgrader could not grade gets its stand-in (``stand_ins``, notebook JSON) in
+    autograded/ and the submission's own timestamp, so formgrader and generate_feedback show it. Returns the
+    corrections made, by student."""
     from nbgrader.api import Gradebook, MissingEntry
 
     corrected = {student: [] for student in reports}
@@ -238,6 +263,15 @@ def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | No
                 if grade.auto_score is None or abs(grade.auto_score - earned) > 1e-9:
                     corrected[student].append(f"{grade.name}: {grade.auto_score} -> {earned:g}")
                     grade.auto_score = earned
+                grade.needs_manual_grade = False
+            if student in stand_ins:
+                folder = course / "autograded" / student / name
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / assignment.notebook
+                if target.exists():
+                    target.chmod(0o644)
+                target.write_text(stand_ins[student], encoding="utf-8")
+                gb.update_or_create_submission(name, student, timestamp=submitted_timestamp(course, name, student))
             gb.db.commit()
     return corrected
 
@@ -255,8 +289,24 @@ def in_gradebook(course: Path, assignment: str) -> bool:
     return True
 
 
-def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 1, check_scores: bool = True, on_done=None) -> dict[str, StudentOutcome]:
-    """Sandbox first, then ``jobs`` nbgrader workers, then (by default) the gradebook set from the sandbox reports.
+LOG = "coopkit-autograde.log"
+
+
+def log_outcomes(course: Path, assignment: str, outcomes: dict[str, StudentOutcome]) -> Path:
+    """Append one line per student (time, assignment, student, status and cause) to the course's log file."""
+    import datetime
+
+    stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    with (course / LOG).open("a", encoding="utf-8") as log:
+        for student, outcome in sorted(outcomes.items()):
+            log.write(f"{stamp} {assignment} {student!r}: {outcome.status_line()}\n")
+    return course / LOG
+
+
+def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 1, on_done=None, only: list[str] | None = None) -> dict[str, StudentOutcome]:
+    """The sandboxed grader first, then ``jobs`` nbgrader workers (their kernels sandboxed by the course's
+    config), then the gradebook checked against the grader's reports, and a stand-in notebook for each
+    notebook nbgrader could not grade. ``only``: just these students (late submissions).
 
     nbgrader runs in worker processes (see ``in_fresh_worker``), so a script calling this needs the usual
     ``if __name__ == "__main__":`` guard of multiprocessing.
@@ -270,37 +320,47 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
         raise CourseError(exc.args[0]) from None
     if not (course / "nbgrader_config.py").is_file():
         raise CourseError(f"{course} is not an nbgrader course (no nbgrader_config.py): build one with `coopkit nbgrader build DIR`")
-    if not (course / "release" / assignment).is_dir():
+    release_file = course / "release" / assignment / chosen.notebook
+    if not release_file.is_file():
         raise CourseError(f"assignment {assignment!r} has no release: run `nbgrader generate_assignment {assignment}` in {course} first")
-    students = students_of(course, assignment)
+    everyone = students_of(course, assignment)
+    if only:
+        unknown = sorted(set(only) - set(everyone))
+        if unknown:
+            raise CourseError(f"no submission of {assignment} from {', '.join(map(repr, unknown))} in {course / 'submitted'}: check the student id (folders there: {', '.join(everyone[:8]) or 'none'})")
+    students = sorted(set(only)) if only else everyone
     outcomes = {student: StudentOutcome(student) for student in students}
-    cache = None
     with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch, ThreadPoolExecutor(max_workers=1) as background:
         # The first worker starts the forkserver, which imports nbgrader while the sandbox grades.
         known = background.submit(in_fresh_worker, in_gradebook, course, assignment)
-        if check_scores:
-            sources = {student: _read_sources(course, chosen, student, kit) for student in students}
-            reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs, chosen.part)
-            cache = Path(scratch)
-            for student, src in sources.items():
-                outcomes[student].report = reports.get(student)
-                if src is not None and reports.get(student):
-                    text = json.dumps(reports[student])
-                    for exercise in kit.manifest.part(chosen.part).exercises:
-                        (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.part)}.json").write_text(text, encoding="utf-8")
+        sources = {student: _read_sources(course, chosen, student, kit) for student in students}
+        reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs, chosen.part)
+        cache = Path(scratch)
+        for student, src in sources.items():
+            outcomes[student].report = reports.get(student)
+            if src is not None and reports.get(student):
+                text = json.dumps(reports[student])
+                for exercise in kit.manifest.part(chosen.part).exercises:
+                    (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.part)}.json").write_text(text, encoding="utf-8")
         if not known.result():
             raise CourseError(f"assignment {assignment!r} is not in {course / 'gradebook.db'}: run `nbgrader generate_assignment {assignment} --force` in {course} first")
         groups = [students[n::max(1, jobs)] for n in range(max(1, jobs))]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_autograde_group, course, assignment, group, students, cache): group for group in groups if group}
+            futures = {pool.submit(_autograde_group, course, assignment, group, everyone, cache): group for group in groups if group}
             for future in as_completed(futures):
                 log = future.result()
                 for student in futures[future]:
                     outcomes[student].nbgrader_ok, outcomes[student].message = _student_result(course, chosen, student, log)
                     if on_done:
                         on_done(student, outcomes[student])
-    if check_scores:
-        corrected = in_fresh_worker(reconcile, course, chosen, {student: outcome.report for student, outcome in outcomes.items()})
-        for student, changes in corrected.items():
-            outcomes[student].corrected = changes
+    release = json.loads(release_file.read_text(encoding="utf-8"))
+    stand_ins = {}
+    for student, outcome in outcomes.items():
+        if not outcome.nbgrader_ok:
+            outcome.message = why_ungradable(course / "submitted" / student / assignment / chosen.notebook, release) or outcome.message
+            stand_ins[student] = nbformat.writes(stand_in(release, sources[student], outcome.report, outcome.message))
+    corrected = in_fresh_worker(reconcile, course, chosen, {student: outcome.report for student, outcome in outcomes.items()}, stand_ins)
+    for student, changes in corrected.items():
+        outcomes[student].corrected = changes
+    log_outcomes(course, assignment, outcomes)
     return outcomes

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from coopkit import grading, nbbuild
-from coopkit.nbgrader_course import autograde, fill_notebook, nbgrader
+from coopkit.nbgrader_course import autograde, fill_notebook, in_fresh_worker, nbgrader, nbgrader_env
 
 from .conftest import reference_source
 
@@ -89,6 +89,13 @@ def course(kit, tmp_path_factory):
     code["lee"] = dict(reference)
     code["max"] = dict(reference, runner="import sys, warnings\nwarnings.warn('deprecated thing')\nprint('note', file=sys.stderr)\n" + reference["runner"])
     code["ned"] = dict(reference, runner=RUNNER_BUG, async_map="import coopkit.notebook as nb\nnb.grade_check = lambda exercise, check: 100.0\n" + reference["async_map"])
+    code["ray"] = dict(reference, runner=RUNNER_BUG)
+
+    def rename_check(nb, cell, grade_id):
+        if grade_id == "runner-stop_value":
+            cell["metadata"]["nbgrader"]["grade_id"] = "runner-stop_value_renamed"
+
+    notebooks["ray"] = edit_cells(fill_notebook(release, code["ray"]), rename_check)
     # A detached process that outlives its cell and then writes the gradebook and the course folder.
     code["zed"] = dict(reference, runner=RUNNER_BUG + DETACHED.format(course=course))
     for name in ("gus", "hal", "ivy", "lee", "max", "ned", "zed"):
@@ -113,7 +120,17 @@ def course(kit, tmp_path_factory):
     nbgrader(course, "generate_feedback", "coop", "--force", check=False)
     nbgrader(course, "export")
     code["stub"] = None
-    return {"dir": course, "plain": plain, "code": code, "outcomes": outcomes, "release": release}
+    formgrader = in_fresh_worker(formgrader_submissions, str(course), "coop")
+    return {"dir": course, "plain": plain, "code": code, "outcomes": outcomes, "release": release, "formgrader": formgrader}
+
+
+def formgrader_submissions(course: str, assignment: str) -> list[dict]:
+    """What formgrader's submission list shows (nbgrader's own API behind it)."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    api = NbGraderAPI(coursedir=CourseDirectory(root=course))
+    return [{"student": row["student"], "autograded": row["autograded"], "score": row["score"]} for row in api.get_submissions(assignment)]
 
 
 def gradebook_scores(course: Path, assignment: str = "coop") -> dict[str, dict[str, float]]:
@@ -152,7 +169,7 @@ def test_every_student_has_a_full_row(course, kit):
         assert set(cells) == {check.key for check in kit.manifest.part(1).checks}, student
 
 
-@pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned"])
+@pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned", "ray", "zed"])
 def test_gradebook_matches_coopkit_grade_cell_by_cell(course, kit, student, tmp_path):
     code = course["code"][student] if student != "stub" else {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.part(1).exercises}
     assert gradebook_scores(course["dir"])[student] == sandbox_scores(kit, code, tmp_path)
@@ -163,6 +180,25 @@ def test_unreadable_and_missing_notebooks_score_zero_with_a_message(course, kit)
     for student in ("jay", "kim"):
         assert all(score == 0 for score in scores[student].values())
         assert not course["outcomes"][student].nbgrader_ok and course["outcomes"][student].message
+
+
+@pytest.mark.parametrize(("student", "cause"), [
+    ("jay", "cooperative_multitasking.ipynb is not valid JSON (line 1, column 13: Expecting value)"),
+    ("kim", "no cooperative_multitasking.ipynb in the submission (nothing by that name was submitted)"),
+    ("ray", "check cell runner-stop_value was deleted or its grade_id renamed; a cell has grade_id 'runner-stop_value_renamed'"),
+])
+def test_ungradable_notebooks_are_explained_and_still_shown(course, student, cause):
+    """The real cause in one line (output and course log); formgrader and the feedback page show the grader's scores."""
+    outcome = course["outcomes"][student]
+    assert not outcome.nbgrader_ok and outcome.message.startswith(cause)
+    log = (course["dir"] / "coopkit-autograde.log").read_text()
+    assert f"coop {student!r}: 0 nbgrader could not grade it: {cause}" in log or f"coop {student!r}: {outcome.score} nbgrader could not grade it: {cause}" in log
+    stand_in = json.loads((course["dir"] / "autograded" / student / "coop" / nbbuild.NOTEBOOK).read_text())
+    assert cause in "".join(stand_in["cells"][0]["source"])
+    feedback = (course["dir"] / "feedback" / student / "coop" / f"{NOTEBOOK_ID}.html").read_text()
+    assert "nbgrader could not grade the submitted notebook" in feedback and "points" in feedback
+    listed = {row["student"]: row for row in course["formgrader"]}
+    assert listed[student]["autograded"] and listed[student]["score"] == sum(gradebook_scores(course["dir"])[student].values())
 
 
 def test_honest_scores_are_nbgraders_own(course):
@@ -246,6 +282,24 @@ def test_validate_fails_for_stubs_and_passes_when_solved(course, kit, tmp_path):
     solved.write_text(json.dumps(fill_notebook(course["release"], reference)))
     passed = nbgrader(course["dir"], "validate", str(solved), check=False)
     assert "Success!" in passed.stdout + passed.stderr, passed.stdout + passed.stderr
+
+
+def test_one_late_submission_is_autograded_alone(course):
+    """`--student ID` regrades one student: a table row for that student only, the others' rows untouched."""
+    import subprocess
+    import sys
+
+    before = gradebook_scores(course["dir"])
+    lines_before = (course["dir"] / "coopkit-autograde.log").read_text().count("\n")
+    command = [sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "--course", str(course["dir"]), "-j", "1"]
+    done = subprocess.run([*command, "--student", "bob"], capture_output=True, text=True, env=dict(nbgrader_env(), COLUMNS="200"))
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"│\s*bob\s*│\s*22/25\s*│\s*graded", done.stdout) and "carol" not in done.stdout
+    log = (course["dir"] / "coopkit-autograde.log").read_text()
+    assert log.count("\n") == lines_before + 1 and log.rstrip().endswith("coop 'bob': 22/25 graded")
+    assert gradebook_scores(course["dir"]) == before
+    unknown = subprocess.run([*command, "--student", "nobody"], capture_output=True, text=True, env=nbgrader_env())
+    assert unknown.returncode == 2 and len(unknown.stderr.strip().splitlines()) == 1 and "'nobody'" in unknown.stderr
 
 
 def test_course_builds_to_the_same_bytes_and_is_committed(kit, tmp_path):

@@ -4,6 +4,7 @@
                  bwrap sandbox around the kernel, all of it ended when the kernel ends
     manager.py   a jupyter_client kernel manager that starts kernels through the jail
                  and talks to them over unix sockets in a folder of their own
+    checks.py    check cells' outputs written from the grader's report
     execute.py   nbgrader's Execute preprocessor with that manager, which then sets every
                  check cell's output from the sandboxed grader's report (so nbgrader's own
                  SaveAutoGrades records the grader's scores, whoever runs nbgrader)

@@ -23,12 +23,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 
 from ..notebook import report_key, sources_from_cells
 from ..paths import find_kit
+from .checks import set_check_cells
 from .manager import KIT, REPORTS, SUBMISSION, SandboxedKernelManager, python_binds
 
 KERNEL_MEMORY_MB = 4096
@@ -62,32 +62,6 @@ def notebook_reports(nb, kit, part: int) -> dict[str, dict]:
                 report = grading.grade_folders(run, {"notebook": folder}, jobs=1)["notebook"]
         found = {exercise: found.get(exercise, report) for exercise in exercises}
     return {"sources": sources, "reports": found}
-
-
-def check_outputs(exercise: str, check: str, report: dict) -> list:
-    """A check cell's outputs from the grader's report: the feedback, then the score as the cell's value."""
-    result = report["exercises"][exercise]["checks"][check]
-    text = f"{exercise} / {check}: {result['score']}/{result['max_score']} points\n{result['feedback']}\n"
-    return [
-        nbformat.v4.new_output("stream", name="stdout", text=text),
-        nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result["score"]))}, execution_count=None),
-    ]
-
-
-def not_a_check(grade_id: str) -> list:
-    return [nbformat.v4.new_output("error", ename="NotACheck", evalue=f"{grade_id!r} is not a check of this assignment",
-                                   traceback=[f"coopkit: no check is called {grade_id!r}, so this cell earns nothing"])]
-
-
-def set_check_cells(nb, reports: dict[str, dict]) -> None:
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
-            continue
-        exercise, _, check = str(meta.get("grade_id", "")).partition("-")
-        report = reports.get(exercise)
-        known = report is not None and check in report["exercises"].get(exercise, {}).get("checks", {})
-        cell.outputs = check_outputs(exercise, check, report) if known else not_a_check(meta.get("grade_id", ""))
 
 
 class SandboxedExecute(Execute):

@@ -1,0 +1,36 @@
+"""Check cells' outputs, written from the sandboxed grader's report (never from what a kernel printed).
+
+A check cell's output is its feedback and then its score as the cell's value,
+which nbgrader's ``SaveAutoGrades`` reads as partial credit; a cell whose
+check has no report gets an error output, which nbgrader scores 0.
+"""
+
+from __future__ import annotations
+
+import nbformat
+
+
+def check_outputs(exercise: str, check: str, report: dict) -> list:
+    result = report["exercises"][exercise]["checks"][check]
+    text = f"{exercise} / {check}: {result['score']}/{result['max_score']} points\n{result['feedback']}\n"
+    return [
+        nbformat.v4.new_output("stream", name="stdout", text=text),
+        nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result["score"]))}, execution_count=None),
+    ]
+
+
+def no_points(grade_id: str, why: str) -> list:
+    return [nbformat.v4.new_output("error", ename="NotGraded", evalue=f"{grade_id}: {why}", traceback=[f"coopkit: {grade_id}: {why}, so this cell earns nothing"])]
+
+
+def set_check_cells(nb, reports: dict[str, dict], missing: str = "no check of this assignment has that grade_id") -> None:
+    """Every autograded (non-solution) code cell of ``nb`` gets its check's outputs from ``reports`` (by exercise)."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        grade_id = str(meta.get("grade_id", ""))
+        exercise, _, check = grade_id.partition("-")
+        report = reports.get(exercise)
+        known = report is not None and check in report["exercises"].get(exercise, {}).get("checks", {})
+        cell.outputs = check_outputs(exercise, check, report) if known else no_points(grade_id, missing)

@@ -1,0 +1,1 @@
+"""The nbgrader course on the instructor's side: explaining what nbgrader could not grade."""
