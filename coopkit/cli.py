@@ -153,15 +153,19 @@ def cmd_nbgrader_build(args) -> int:
 
 
 def cmd_nbgrader_autograde(args) -> int:
+    from rich.console import Console
+    from rich.markup import escape as escape_markup
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
 
     from . import nbgrader_course
+    from .report import escape, printable
 
     course = Path(args.course)
     if not course.is_dir():
         raise UsageProblem(f"no folder at {course}: give the nbgrader course folder with --course (default: the current folder)")
     try:
-        students = nbgrader_course.students_of(course, args.assignment)
+        students = args.student or nbgrader_course.students_of(course, args.assignment)
     except nbgrader_course.CourseError as exc:
         raise UsageProblem(str(exc)) from None
     progress = Progress(TextColumn("autograding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
@@ -169,26 +173,32 @@ def cmd_nbgrader_autograde(args) -> int:
         task = progress.add_task("", total=len(students))
 
         def done(student, outcome):
-            progress.update(task, advance=1, description=f"{student}: {'ok' if outcome.nbgrader_ok else 'nbgrader failed'}")
+            progress.update(task, advance=1, description=escape_markup(printable(f"{student}: {'graded' if outcome.nbgrader_ok else 'nbgrader could not grade it'}")))
 
         try:
-            outcomes = nbgrader_course.autograde(find_kit(), course, args.assignment, args.jobs, not args.no_check_scores, done)
+            outcomes = nbgrader_course.autograde(find_kit(), course, args.assignment, args.jobs, done, only=args.student)
         except nbgrader_course.CourseError as exc:
             raise UsageProblem(str(exc)) from None
+    table = Table(title=f"{args.assignment}: {len(outcomes)} submission(s)")
+    for column in ("student", "score", "status"):
+        table.add_column(column, justify="right" if column == "score" else "left")
     for student, outcome in sorted(outcomes.items()):
-        if not outcome.nbgrader_ok:
-            print(f"{student}: nbgrader could not grade the notebook ({outcome.message}); scores come from the sandboxed grader")
+        status = "graded" if outcome.nbgrader_ok else f"nbgrader could not grade it: {outcome.message}; scores from the sandboxed grader"
         if outcome.corrected:
-            print(f"{student}: {len(outcome.corrected)} check score(s) set to what the sandboxed grader gives the same code: {', '.join(outcome.corrected[:4])}")
-    print(f"autograded {len(outcomes)} submissions of {args.assignment}; next: nbgrader generate_feedback {args.assignment} && nbgrader export")
+            status += f"; {len(outcome.corrected)} score(s) set to the grader's: {', '.join(outcome.corrected[:3])}"
+        table.add_row(escape(student), outcome.score, escape(status))
+    Console(soft_wrap=False).print(table)
+    print(f"log: {course / nbgrader_course.LOG}; next: nbgrader generate_feedback {args.assignment} && nbgrader export")
     return 0
 
 
 def cmd_export_gradescope(args) -> int:
     from . import gradescope
 
-    out = gradescope.build_autograder(find_kit(), Path(args.out))
-    print(f"wrote {out}: upload it as the Gradescope autograder (setup.sh and run_autograder at its root)")
+    kit = find_kit()
+    out = gradescope.build_autograder(kit, Path(args.out), part=args.part)
+    names = ", ".join(exercise.name for exercise in kit.manifest.part(args.part).exercises)
+    print(f"wrote {out}: the Gradescope autograder of Part {args.part} ({names}); upload it as is (setup.sh and run_autograder at its root)")
     return 0
 
 
@@ -196,9 +206,15 @@ def cmd_gradescope_results(args) -> int:
     from . import gradescope, grading
 
     try:
-        return gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results))
+        written = gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results), args.part,
+                                            args.isolation, args.student_user, args.student_python)
     except grading.SandboxUnavailable as exc:  # Gradescope shows this line to the instructor
         raise UsageProblem(f"no sandbox, so nothing was graded: {exc}") from None
+    warning = gradescope.isolation_warning(written["extra_data"]["isolation"]) if written["extra_data"]["isolation"] else ""
+    print(f"Part {args.part}: {written['score']} points; isolation: {written['extra_data']['isolation'] or 'nothing ran'}")
+    if warning:
+        print(f"coopkit: {warning}", file=sys.stderr)
+    return 0
 
 
 def cmd_bundle(args) -> int:
@@ -276,16 +292,22 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("assignment", nargs="?", default="coop", help="coop (part 1, default) or event_loop (part 2)")
     auto.add_argument("--course", default=".", help="the nbgrader course folder (default: the current folder)")
     auto.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="notebooks at a time (default: CPU count)")
-    auto.add_argument("--no-check-scores", action="store_true", help="leave nbgrader's scores as they are (plain nbgrader behaviour)")
+    auto.add_argument("--student", action="append", metavar="ID", help="autograde only this student (repeat for more): a late submission")
     auto.set_defaults(func=cmd_nbgrader_autograde)
 
     export = sub.add_parser("export", help="export the grader for another platform").add_subparsers(dest="export_command", metavar="PLATFORM")
     gs = export.add_parser("gradescope", help="a Gradescope autograder zip")
     gs.add_argument("--out", default="autograder.zip")
+    gs.add_argument("--part", type=int, default=1, help="which part the autograder grades: 1 (default) or 2")
     gs.set_defaults(func=cmd_export_gradescope)
     gsr = sub.add_parser("gradescope-results", help=argparse.SUPPRESS)
     gsr.add_argument("submission")
     gsr.add_argument("results")
+    gsr.add_argument("--part", type=int, default=1)
+    gsr.add_argument("--isolation", choices=("auto", "bubblewrap", "user"), default="auto",
+                     help="auto: bubblewrap if it works here, else (as root) the student account")
+    gsr.add_argument("--student-user", default="coopkit-student", help="the unprivileged account (name, UID or UID:GID)")
+    gsr.add_argument("--student-python", default=None, help="the Python the student account runs (default: this one's real path)")
     gsr.set_defaults(func=cmd_gradescope_results)
 
     dev = sub.add_parser("dev", help="author commands").add_subparsers(dest="dev_command", metavar="DEV_COMMAND")

@@ -3,7 +3,9 @@
     suites.py    read each suite: tests, checks, verify halves, the observe-only copy
     precheck.py  read each submitted file safely; decide whether it is worth running
     sandbox.py   start and end bubblewrap sandboxes (namespaces, rlimits), with
-                 cgroups.py (a pids cgroup each) and seccomp.py (the syscall filter)
+                 cgroups.py (a pids cgroup each) and seccomp.py (the syscall filter);
+                 user_isolation.py: the weaker mode of the Gradescope export, for
+                 containers without user namespaces (a separate unprivileged account)
     execute.py   run an exercise's observe halves in sandboxes; collect plain data
     judge.py     decide every test from that data with the verify halves
     report.py    scores per check, capped JSON reports
@@ -23,7 +25,9 @@ Design rules
    the reference of the earlier chapters it builds on, never its own
    reference. Memory, CPU, file size, open files and processes are bounded;
    nothing it starts outlives it. No working sandbox, no grading, unless the
-   caller says ``unsafe_no_sandbox`` and every report says so.
+   caller says ``unsafe_no_sandbox`` or (Gradescope, as root, no user
+   namespaces) runs the code as a separate account that cannot read the kit;
+   every report names the isolation it had.
 4. A hang, crash or broken channel costs only the test it happened in: the
    grader charges that test and starts a fresh sandbox for the rest, within
    a per-test timeout, a per-exercise budget and a per-submission cap.

@@ -51,22 +51,29 @@ class GradingRun:
     references: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def create(cls, kit: Kit, seed=None, part=1, unsafe_no_sandbox=False):
+    def create(cls, kit: Kit, seed=None, part=1, unsafe_no_sandbox=False, make_sandboxes=None):
+        """A run over ``part``; ``make_sandboxes(limits, scratch)`` may supply another kind of sandboxes."""
         if not kit.is_full:
             raise GraderError("grading needs the full kit (solutions/ and grading/); this looks like a student bundle")
         manifest = kit.manifest.part(part)
         cpu = int(manifest.exercise_budget + SANDBOX_STARTUP)
-        sandboxes = Sandboxes(Limits(manifest.memory_mb, cpu), unsafe=unsafe_no_sandbox)
+        scratch = Path(tempfile.mkdtemp(prefix="coopkit-grade-"))
         try:
-            for exercise in manifest.exercises:
-                suites.load(kit.suite_file(exercise.name), exercise.name)
-        except (suites.SuiteError, OSError, SyntaxError) as exc:
-            raise GraderError(f"a grading suite is broken: {exc}") from None
-        sandboxes.ready()  # the probe ran while the suites were read
+            limits = Limits(manifest.memory_mb, cpu)
+            sandboxes = make_sandboxes(limits, scratch) if make_sandboxes else Sandboxes(limits, unsafe=unsafe_no_sandbox)
+            try:
+                for exercise in manifest.exercises:
+                    suites.load(kit.suite_file(exercise.name), exercise.name)
+            except (suites.SuiteError, OSError, SyntaxError) as exc:
+                raise GraderError(f"a grading suite is broken: {exc}") from None
+            sandboxes.ready()  # the probe ran while the suites were read
+        except BaseException:
+            _remove(scratch)
+            raise
         solutions = {name: kit.solution_file(name).read_text(encoding="utf-8")
                      for name in {e.name for e in manifest.exercises} | {r for e in manifest.exercises for r in e.requires}}
         return cls(
-            kit, manifest, Path(tempfile.mkdtemp(prefix="coopkit-grade-")), manifest.seed if seed is None else seed, sandboxes,
+            kit, manifest, scratch, manifest.seed if seed is None else seed, sandboxes,
             stubs={e.name: regions.stub_out(solutions[e.name]) for e in manifest.exercises},
             references={name: regions.drop_markers(text, f"solutions/{name}.py") for name, text in solutions.items()},
         )

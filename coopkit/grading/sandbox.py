@@ -23,6 +23,13 @@ a unit folder bound read-only at ``/unit``:
 
 Without a working sandbox the grader refuses to grade (``SandboxUnavailable``)
 unless it is told ``--unsafe-no-sandbox``, which every report then states.
+
+Hook: the Gradescope export has one more, weaker mode for containers without
+user namespaces, in ``user_isolation.py``: ``UserSandboxes`` subclasses
+``Sandboxes``, keeps the plain command of the no-sandbox mode, and overrides
+``command`` (the Python to run), ``_limits_only`` (also ``RLIMIT_NPROC`` and
+the switch to a separate unprivileged account), ``ready`` and ``start``.
+Every report names that isolation too.
 """
 
 from __future__ import annotations
