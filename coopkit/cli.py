@@ -183,7 +183,7 @@ def cmd_nbgrader_autograde(args) -> int:
     for column in ("student", "score", "status"):
         table.add_column(column, justify="right" if column == "score" else "left")
     for student, outcome in sorted(outcomes.items()):
-        status = "graded" if outcome.nbgrader_ok else f"nbgrader could not grade it: {outcome.message}; scores from the sandboxed grader"
+        status = outcome.status_line().partition(" ")[2]
         if outcome.corrected:
             status += f"; {len(outcome.corrected)} score(s) set to the grader's: {', '.join(outcome.corrected[:3])}"
         table.add_row(escape(student), outcome.score, escape(status))

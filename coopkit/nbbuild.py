@@ -89,6 +89,10 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
+# `nbgrader zip_collect ASSIGNMENT`: files in downloaded/ASSIGNMENT/archive/ (zips are unpacked) named
+# <student id>_<anything><notebook>.ipynb, as LMS bulk downloads name them (the id is the text before the
+# first underscore: rename the files if your LMS puts something else there).
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_[^/]*?(?P<file_id>{notebooks})\\.ipynb$"
 '''
 
 
@@ -190,7 +194,8 @@ def notebook_text(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) ->
 
 
 def config_text(kit: Kit) -> str:
-    return CONFIG.format(timeout=int(kit.manifest.exercise_budget * 2))
+    notebooks = "|".join(re.escape(assignment.notebook_id) for assignment in ASSIGNMENTS.values())
+    return CONFIG.format(timeout=int(kit.manifest.exercise_budget * 2), notebooks=notebooks)
 
 
 def course_files(kit: Kit) -> dict[str, str]:

@@ -32,7 +32,7 @@ import nbformat
 
 from . import grading
 from .nbbuild import ASSIGNMENT, Assignment, assignment_named
-from .nbcourse.ungradable import stand_in, why_ungradable
+from .nbcourse.ungradable import edited_checks, stand_in, why_ungradable
 from .notebook import sources_from_cells, strip_relative_imports
 from .paths import Kit
 
@@ -83,15 +83,17 @@ class StudentOutcome:
     message: str = ""
     corrected: list[str] = field(default_factory=list)
     report: dict | None = None
+    restored: list[str] = field(default_factory=list)
+    max_score: float = 0
 
     @property
     def score(self) -> str:
-        return f"{self.report['score']:g}/{self.report['max_score']:g}" if self.report else "0"
+        return f"{self.report['score']:g}/{self.report['max_score']:g}" if self.report else f"0/{self.max_score:g}"
 
     def status_line(self) -> str:
         """One line: the score, and how the notebook was graded."""
         if self.nbgrader_ok:
-            return f"{self.score} graded"
+            return f"{self.score} graded" + (f" (edited check cells, restored by nbgrader: {', '.join(self.restored)})" if self.restored else "")
         return f"{self.score} nbgrader could not grade it: {self.message}; scores from the sandboxed grader"
 
 
@@ -329,7 +331,8 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
         if unknown:
             raise CourseError(f"no submission of {assignment} from {', '.join(map(repr, unknown))} in {course / 'submitted'}: check the student id (folders there: {', '.join(everyone[:8]) or 'none'})")
     students = sorted(set(only)) if only else everyone
-    outcomes = {student: StudentOutcome(student) for student in students}
+    most = sum(check.points for check in kit.manifest.part(chosen.part).checks)
+    outcomes = {student: StudentOutcome(student, max_score=most) for student in students}
     with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch, ThreadPoolExecutor(max_workers=1) as background:
         # The first worker starts the forkserver, which imports nbgrader while the sandbox grades.
         known = background.submit(in_fresh_worker, in_gradebook, course, assignment)
@@ -356,8 +359,10 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
     release = json.loads(release_file.read_text(encoding="utf-8"))
     stand_ins = {}
     for student, outcome in outcomes.items():
+        submitted = course / "submitted" / student / assignment / chosen.notebook
+        outcome.restored = edited_checks(submitted, release) if outcome.nbgrader_ok else []
         if not outcome.nbgrader_ok:
-            outcome.message = why_ungradable(course / "submitted" / student / assignment / chosen.notebook, release) or outcome.message
+            outcome.message = why_ungradable(submitted, release) or outcome.message
             stand_ins[student] = nbformat.writes(stand_in(release, sources[student], outcome.report, outcome.message))
     corrected = in_fresh_worker(reconcile, course, chosen, {student: outcome.report for student, outcome in outcomes.items()}, stand_ins)
     for student, changes in corrected.items():

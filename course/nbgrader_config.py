@@ -20,3 +20,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
+# `nbgrader zip_collect ASSIGNMENT`: files in downloaded/ASSIGNMENT/archive/ (zips are unpacked) named
+# <student id>_<anything><notebook>.ipynb, as LMS bulk downloads name them (the id is the text before the
+# first underscore: rename the files if your LMS puts something else there).
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_[^/]*?(?P<file_id>cooperative_multitasking|event_loop)\.ipynb$"

@@ -192,7 +192,8 @@ def test_ungradable_notebooks_are_explained_and_still_shown(course, student, cau
     outcome = course["outcomes"][student]
     assert not outcome.nbgrader_ok and outcome.message.startswith(cause)
     log = (course["dir"] / "coopkit-autograde.log").read_text()
-    assert f"coop {student!r}: 0 nbgrader could not grade it: {cause}" in log or f"coop {student!r}: {outcome.score} nbgrader could not grade it: {cause}" in log
+    assert f"coop {student!r}: {outcome.score} nbgrader could not grade it: {cause}" in log
+    assert outcome.score == ("0/25" if student != "ray" else "22/25")
     stand_in = json.loads((course["dir"] / "autograded" / student / "coop" / nbbuild.NOTEBOOK).read_text())
     assert cause in "".join(stand_in["cells"][0]["source"])
     feedback = (course["dir"] / "feedback" / student / "coop" / f"{NOTEBOOK_ID}.html").read_text()
@@ -218,6 +219,13 @@ def test_kernel_tricks_never_raise_a_score(course):
     cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "runner-stop_value")
     assert "".join(cell["outputs"][0]["text"]).startswith("runner / stop_value: 0/3 points")
     assert gradebook_scores(course["dir"])["ned"]["runner-stop_value"] == 0
+
+
+def test_edited_check_cells_are_named(course):
+    """eve deleted one check cell and rewrote another: nbgrader restored both, and the status says which."""
+    outcome = course["outcomes"]["eve"]
+    assert outcome.nbgrader_ok and outcome.restored == ["runner-stop_value", "runner-exception_propagation"]
+    assert course["outcomes"]["ref"].restored == [] and "restored by nbgrader: runner-stop_value" in outcome.status_line()
 
 
 @pytest.mark.parametrize("student", PLAIN_TAMPERING)
@@ -309,3 +317,23 @@ def test_course_builds_to_the_same_bytes_and_is_committed(kit, tmp_path):
     for relative in nbbuild.course_files(kit):
         assert (first / relative).read_bytes() == (second / relative).read_bytes()
         assert (first / relative).read_bytes() == (kit.root / "course" / relative).read_bytes(), "run `coopkit dev generate`"
+
+
+def test_zip_collect_files_an_lms_download_with_the_course_config(course, tmp_path):
+    """`nbgrader zip_collect` with the named_regexp the course config ships: LMS-style names land in submitted/."""
+    import zipfile
+
+    copy = tmp_path / "course"
+    copy.mkdir()
+    for name in ("nbgrader_config.py", "gradebook.db", "release", "source"):
+        source = course["dir"] / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / name)
+    archive = copy / "downloaded" / "coop" / "archive"
+    archive.mkdir(parents=True)
+    notebook = json.dumps(course["release"])
+    (archive / f"una_12345_67890_{nbbuild.NOTEBOOK}").write_text(notebook)
+    with zipfile.ZipFile(archive / "moodle.zip", "w") as bundle:
+        bundle.writestr(f"Vic Vega_4242_assignsubmission_file_{nbbuild.NOTEBOOK}", notebook)
+    nbgrader(copy, "zip_collect", "coop")
+    assert (copy / "submitted" / "una" / "coop" / nbbuild.NOTEBOOK).is_file()
+    assert (copy / "submitted" / "Vic Vega" / "coop" / nbbuild.NOTEBOOK).is_file()

@@ -1,5 +1,8 @@
 """Check cells' outputs, written from the sandboxed grader's report (never from what a kernel printed).
 
+``kernel_outputs_checked`` makes what the kernel sent safe to keep: every
+output at most ``OUTPUT_BYTES``, and a notebook that validates.
+
 A check cell's output is its feedback and then its score as the cell's value,
 which nbgrader's ``SaveAutoGrades`` reads as partial credit; a cell whose
 check has no report gets an error output, which nbgrader scores 0.
@@ -7,7 +10,11 @@ check has no report gets an error output, which nbgrader scores 0.
 
 from __future__ import annotations
 
+import json
+
 import nbformat
+
+OUTPUT_BYTES = 64 * 1024
 
 
 def check_outputs(exercise: str, check: str, report: dict) -> list:
@@ -34,3 +41,28 @@ def set_check_cells(nb, reports: dict[str, dict], missing: str = "no check of th
         report = reports.get(exercise)
         known = report is not None and check in report["exercises"].get(exercise, {}).get("checks", {})
         cell.outputs = check_outputs(exercise, check, report) if known else no_points(grade_id, missing)
+
+
+def _too_big(output) -> bool:
+    return len(json.dumps(output, ensure_ascii=False)) > OUTPUT_BYTES
+
+
+def kernel_outputs_checked(nb) -> list[str]:
+    """Replace each output the kernel sent that is too big or not valid notebook output by a short note;
+    returns what was replaced, as one line each."""
+    replaced = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for n, output in enumerate(cell.get("outputs", [])):
+            if _too_big(output):
+                replaced.append(f"cell {index}: an output over {OUTPUT_BYTES // 1024} KB")
+                cell.outputs[n] = nbformat.v4.new_output("stream", name="stdout", text=f"[coopkit: an output over {OUTPUT_BYTES // 1024} KB was removed]\n")
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError:
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and cell.get("outputs"):
+                replaced.append(f"cell {index}: outputs that are not valid notebook output")
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="[coopkit: this cell's outputs were not valid notebook output]\n")]
+    return replaced

@@ -8,7 +8,8 @@
    sandboxed grader's report on it: from ``$COOPKIT_REPORT_CACHE`` when
    ``coopkit nbgrader autograde`` graded it beforehand, else by grading it now;
 2. runs the notebook in a sandboxed kernel that sees only that report;
-3. replaces the outputs of every check cell with the report's score (as the
+3. caps and validates every output the kernel sent (``kernel_outputs_checked``);
+4. replaces the outputs of every check cell with the report's score (as the
    cell's value, which nbgrader reads as its partial credit) and feedback.
 
 So the scores nbgrader's ``SaveAutoGrades`` records next are the grader's,
@@ -28,7 +29,7 @@ from nbgrader.preprocessors import Execute
 
 from ..notebook import report_key, sources_from_cells
 from ..paths import find_kit
-from .checks import set_check_cells
+from .checks import kernel_outputs_checked, set_check_cells
 from .manager import KIT, REPORTS, SUBMISSION, SandboxedKernelManager, python_binds
 
 KERNEL_MEMORY_MB = 4096
@@ -107,5 +108,7 @@ class SandboxedExecute(Execute):
                 self.log.warning("The kernel died (%s); the check cells still get the grader's scores", exc)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+        for line in kernel_outputs_checked(nb):
+            self.log.warning("%s", line)
         set_check_cells(nb, {exercise: report for exercise, report in graded["reports"].items()})
         return nb, resources

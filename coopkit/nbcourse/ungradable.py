@@ -1,4 +1,5 @@
-"""Notebooks nbgrader could not grade: the cause in one line, and a stand-in autograded notebook.
+"""Notebooks nbgrader could not grade (the cause in one line, a stand-in autograded notebook), and
+check cells a student edited.
 
 ``why_ungradable`` names the first real cause it finds (a missing notebook,
 invalid JSON at line N, an invalid notebook, a deleted, renamed or duplicated
@@ -50,6 +51,27 @@ def why_ungradable(path: Path, release) -> str:
     causes += [f"a cell has grade_id {grade_id!r}, which the assignment does not have" for grade_id in submitted if grade_id not in expected]
     causes += [f"grade_id {grade_id} appears {count} times (a copied cell)" for grade_id, count in submitted.items() if count > 1]
     return "; ".join(causes[:3]) + (f" (and {len(causes) - 3} more)" if len(causes) > 3 else "")
+
+
+def edited_checks(path: Path, release) -> list[str]:
+    """The check cells of a submitted notebook that differ from the release (nbgrader restores them when it
+    grades; its own "checksum has changed" warnings also fire for untouched cells, so they cannot tell)."""
+    try:
+        submitted = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+
+    def checks(nb):
+        found = {}
+        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+            meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+            if isinstance(meta, dict) and meta.get("grade") and not meta.get("solution"):
+                source = cell.get("source", "")
+                found[str(meta.get("grade_id"))] = ("".join(source) if isinstance(source, list) else str(source)).strip()
+        return found
+
+    mine = checks(submitted)
+    return [grade_id for grade_id, source in checks(release).items() if mine.get(grade_id) != source]
 
 
 def stand_in(release, sources: dict[str, str] | None, report: dict | None, cause: str):
