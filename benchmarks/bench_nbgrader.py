@@ -53,13 +53,13 @@ def main() -> None:
         base = scratch / "base"
         nbbuild.build(kit, base)
         nbgrader(base, "generate_assignment", "coop", "--force")
-        release = json.loads((base / "release" / "coop" / nbbuild.NOTEBOOK).read_text())
+        release = json.loads((base / "release" / "coop" / kit.manifest.assignment("coop").notebook).read_text())
         reference = {e.name: regions.drop_markers(kit.solution_file(e.name).read_text()) for e in kit.manifest.exercises}
         modules = scratch / "modules"
         for n in range(args.students):
             folder = base / "submitted" / f"s{n:02d}" / "coop"
             folder.mkdir(parents=True)
-            (folder / nbbuild.NOTEBOOK).write_text(json.dumps(fill_notebook(release, reference)))
+            (folder / kit.manifest.assignment("coop").notebook).write_text(json.dumps(fill_notebook(release, reference)))
             (modules / f"s{n:02d}").mkdir(parents=True)
             for name, source in reference.items():
                 (modules / f"s{n:02d}" / f"{name}.py").write_text(source)

@@ -14,9 +14,10 @@ import shutil
 from pathlib import Path
 
 from . import nbbuild, regions
+from .manifest import Part
 from .paths import Kit
 
-STUDENT_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py")
+STUDENT_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py", "publictests.py")
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -50,13 +51,12 @@ addopts = "-p no:cacheprovider -rN -p coopkit.plugin -p coopkit.progress"
 timeout = 10
 """
 
-README = """# Cooperative multitasking from plain generators
+README = """# {title}
 
-Four exercises build the core of an async framework out of Python generators:
-`async_map`, `runner`, `Task` and `Scheduler`. Part 2 grows it into a tiny
-event loop in five chapters: `traps`, `sleep`, `io`, `cancel`, `awaiting`
-(each builds on the one before: do them in order). The lesson is in `docs/`
-(and in `notebook/`, one notebook per part, if you prefer Jupyter).
+{parts}
+
+Each exercise builds on the ones before it: do them in order. The lesson is in
+`docs/` (and in `notebook/`, one notebook per part, if you prefer Jupyter).
 
 ## Set up (once)
 
@@ -71,8 +71,8 @@ to type `pytest` and `coopkit` directly.
 
 ## Work
 
-1. Read `docs/00-introduction.md`, then `docs/01-async_map.md`.
-2. Open `exercises/async_map.py`, replace the `TODO` and the
+1. Read {first_pages}.
+2. Open `exercises/{first}.py`, replace the `TODO` and the
    `raise NotImplementedError(...)` with your code.
 3. Run `pytest`. A failure says what was called, what was expected, what came
    back and the likely cause. The summary at the end says what to do next.
@@ -92,7 +92,19 @@ ones: write code that works for any input, not just the examples.
 """
 
 
-def student_notebook(kit: Kit, assignment: nbbuild.Assignment = nbbuild.ASSIGNMENTS[nbbuild.ASSIGNMENT]) -> str:
+def readme(kit: Kit) -> str:
+    """The bundle's README: the parts and their exercises, from the manifest."""
+    manifest = kit.manifest
+    parts = "\n".join(
+        f"* **{part.title}**: " + ", ".join(f"`{e.name}`" for e in manifest.part(part.number).exercises) + "."
+        for part in manifest.assignments
+    )
+    first = manifest.exercises[0]
+    pages = [page for page in (manifest.part_info(first.part).intro, first.lesson) if page]
+    return README.format(title=manifest.title, parts=parts, first=first.name, first_pages=", then ".join(f"`{page}`" for page in pages))
+
+
+def student_notebook(kit: Kit, assignment: Part) -> str:
     """A lesson notebook as a student gets it: solution regions stubbed, hidden lines removed."""
     nb = nbbuild.notebook(kit, assignment)
     for cell in nb["cells"]:
@@ -121,9 +133,9 @@ def build_bundle(kit: Kit, out: Path) -> Path:
     from . import __version__
 
     (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__), encoding="utf-8")
-    (out / "README.md").write_text(README, encoding="utf-8")
+    (out / "README.md").write_text(readme(kit), encoding="utf-8")
     (out / ".gitignore").write_text(".venv/\n__pycache__/\n.coopkit/\n*.egg-info/\n", encoding="utf-8")
     (out / "notebook").mkdir()
-    for assignment in nbbuild.ASSIGNMENTS.values():
+    for assignment in kit.manifest.assignments:
         (out / "notebook" / assignment.notebook).write_text(student_notebook(kit, assignment), encoding="utf-8")
     return out

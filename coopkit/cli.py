@@ -37,7 +37,8 @@ def cmd_grade(args) -> int:
 
     folder = Path(args.submission)
     if not folder.is_dir():
-        raise UsageProblem(f"no folder at {folder}: give the folder that holds the exercise files ({_exercise_files(args.part)})")
+        raise UsageProblem(f"no folder at {folder}: give the folder that holds the exercise files ({_exercise_files(args.part or 1)})")
+    _choose_part(args, [folder])
     with _grading_run(args) as run:
         result = grading.grade_folders(run, {folder.resolve().name: folder.resolve()}, args.jobs)
         graded = next(iter(result.values()))
@@ -53,6 +54,21 @@ def _exercise_files(part: int) -> str:
         return ", ".join(f"{e.name}.py" for e in find_kit().manifest.part(part).exercises)
     except ManifestError:
         return "the exercise .py files"
+
+
+def _listed(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _choose_part(args, folders: list[Path]) -> None:
+    """``--part``, else the part whose exercise files the folders hold (most of them)."""
+    if args.part is None:
+        manifest = find_kit().manifest
+        votes = [manifest.part_of(_listed(folder)) for folder in folders]
+        args.part = max(set(votes), key=lambda part: (votes.count(part), -part)) if votes else manifest.parts[0]
 
 
 def _grading_run(args):
@@ -91,6 +107,7 @@ def cmd_grade_class(args) -> int:
     if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
         raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
     out.mkdir(parents=True, exist_ok=True)
+    _choose_part(args, list(folders.values()))
     if skipped:
         from .grading.report import display_name
 
@@ -144,11 +161,12 @@ def cmd_nbgrader_build(args) -> int:
     course = Path(args.course_dir)
     if course.exists() and not course.is_dir():
         raise UsageProblem(f"{course} is a file: give a folder for the nbgrader course")
-    for path in nbbuild.build(find_kit(), course):
+    kit = find_kit()
+    for path in nbbuild.build(kit, course):
         print(f"wrote {path}")
-    names = " / ".join(f"{a.name} (part {a.part})" for a in nbbuild.ASSIGNMENTS.values())
+    names = " / ".join(f"{a.assignment} (part {a.number})" for a in kit.manifest.assignments)
     print(f"assignments: {names}")
-    print(f"next: cd {course} && nbgrader generate_assignment {nbbuild.ASSIGNMENT}")
+    print(f"next: cd {course} && nbgrader generate_assignment {kit.manifest.assignments[0].assignment}")
     return 0
 
 
@@ -223,7 +241,7 @@ def cmd_bundle(args) -> int:
     out = Path(args.out)
     kit = find_kit()
     target = out.resolve()
-    if target == kit.root or (target.parent == kit.root and target.name in ("exercises", "tests", "solutions", "grading", "coopkit", "docs", "stubs")):
+    if target == kit.root or target in kit.root.parents or target in kit.contents:
         raise UsageProblem(f"--out {out} would overwrite part of the kit: choose a new folder")
     path = build_bundle(kit, out)
     print(f"wrote the student bundle to {path}: students run `python3 -m venv .venv && .venv/bin/pip install -e .` then `.venv/bin/pytest` there")
@@ -250,6 +268,11 @@ def cmd_dev_check(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    try:
+        manifest = find_kit().manifest
+        parts, assignments = manifest.parts_help(), ", ".join(f"{p.assignment} (part {p.number})" for p in manifest.assignments)
+    except ManifestError:  # the command itself then says what is wrong
+        parts = assignments = "see manifest.toml"
     parser = argparse.ArgumentParser(prog="coopkit", description="Build a tiny async framework from plain generators, and grade it.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -262,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print the report as JSON")
     grade.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
     grade.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
-    grade.add_argument("--part", type=int, default=1, help="which part to grade: 1 (the four exercises, default) or 2 (the event loop)")
+    grade.add_argument("--part", type=int, default=None, help=f"which part to grade: {parts}; default: the part whose exercise files the folder holds")
     grade.add_argument("--unsafe-no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (every report says so)")
     grade.set_defaults(func=cmd_grade)
 
@@ -271,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--out", required=True, help="where grades.csv and <student>.json go")
     klass.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="sandboxes at a time (default: CPU count)")
     klass.add_argument("--seed", type=int, default=None, help="seed for the hidden inputs (default: the manifest's)")
-    klass.add_argument("--part", type=int, default=1, help="which part to grade (default 1)")
+    klass.add_argument("--part", type=int, default=None, help=f"which part to grade: {parts}; default: the part whose exercise files most folders hold")
     klass.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
     klass.add_argument("--unsafe-no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (every report and CSV row says so)")
     klass.set_defaults(func=cmd_grade_class)
@@ -289,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("course_dir")
     build.set_defaults(func=cmd_nbgrader_build)
     auto = nbg.add_parser("autograde", help="nbgrader autograde in parallel, with scores checked against the sandboxed grader")
-    auto.add_argument("assignment", nargs="?", default="coop", help="coop (part 1, default) or event_loop (part 2)")
+    auto.add_argument("assignment", help=f"the assignment: {assignments}")
     auto.add_argument("--course", default=".", help="the nbgrader course folder (default: the current folder)")
     auto.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, help="notebooks at a time (default: CPU count)")
     auto.add_argument("--student", action="append", metavar="ID", help="autograde only this student (repeat for more): a late submission")
@@ -298,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export the grader for another platform").add_subparsers(dest="export_command", metavar="PLATFORM")
     gs = export.add_parser("gradescope", help="a Gradescope autograder zip")
     gs.add_argument("--out", default="autograder.zip")
-    gs.add_argument("--part", type=int, default=1, help="which part the autograder grades: 1 (default) or 2")
+    gs.add_argument("--part", type=int, default=1, help=f"which part the autograder grades: {parts} (default 1)")
     gs.set_defaults(func=cmd_export_gradescope)
     gsr = sub.add_parser("gradescope-results", help=argparse.SUPPRESS)
     gsr.add_argument("submission")

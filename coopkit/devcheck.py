@@ -1,52 +1,49 @@
 """``coopkit dev check``: the author's proof that the kit is consistent.
 
 1. generated files (stubs, public tests, tables) are current;
-2. every stub fails every check of its public tests;
+2. every public test fails (or is todo) on the stubs, per test;
 3. the reference solutions pass every public and hidden test, through the
    real sandboxed grader, with full marks.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from . import grading, regions
+from . import grading, publictests, regions
 from .generate import generate
 from .paths import Kit
+from .publictests import PublicRun
+from .states import TEST_FAILED, TEST_PASSED, TEST_TODO
 
 
-def public_run(kit: Kit, impl: Path) -> subprocess.CompletedProcess:
-    """Run the public suites against ``impl`` in a fresh pytest process."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", str(kit.tests), "--impl", str(impl), "-q", "-p", "no:cacheprovider", "--no-header"],
-        cwd=kit.root,
-        capture_output=True,
-        text=True,
-    )
+def wrong_tests(run: PublicRun, allowed: tuple[str, ...], whose: str, problem: str) -> list[str]:
+    """One line per public test of ``run`` whose state is not ``allowed`` (or why the run tells nothing)."""
+    if not run.ran:
+        return [f"{whose}: {run.reason}"]
+    if not run.tests:
+        return [f"{whose}: no public test ran (is tests/ empty? run `coopkit dev generate`)"]
+    return [f"{problem}: {t.nodeid} is {t.state}" + (f": {t.message.strip().splitlines()[0]}" if t.message.strip() else "")
+            for t in run.tests if t.state not in allowed]
 
 
-def stub_failures(kit: Kit) -> list[str]:
-    """Checks whose public tests do not all fail on the stubs (should be none)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(kit.tests), "--impl", str(kit.exercises), "-q", "-rA", "-p", "no:cacheprovider", "--no-header"],
-        cwd=kit.root,
-        capture_output=True,
-        text=True,
-    )
-    return [line for line in result.stdout.splitlines() if line.startswith("PASSED")]
+def stub_problems(run: PublicRun) -> list[str]:
+    """Every public test must fail (or be todo) on the stubs: a stub that passes one gives its answer away."""
+    return wrong_tests(run, (TEST_FAILED, TEST_TODO), "the stubs", "a stub passes a public test")
+
+
+def reference_problems(run: PublicRun) -> list[str]:
+    """Every public test must pass on the reference solutions."""
+    return wrong_tests(run, (TEST_PASSED,), "the reference solutions", "the reference fails a public test")
 
 
 def run_dev_check(kit: Kit) -> int:
     problems = []
     stale = generate(kit, check=True)
     problems += [f"stale generated file: {path.relative_to(kit.root)} (run `coopkit dev generate`)" for path in stale]
-    problems += [f"a stub passes a public test: {line}" for line in stub_failures(kit)]
-    public = public_run(kit, kit.solutions)
-    if public.returncode != 0:
-        problems.append("the reference solutions fail public tests:\n" + public.stdout[-2000:])
+    problems += stub_problems(publictests.run(kit, impl=kit.exercises))
+    problems += reference_problems(publictests.run(kit, impl=kit.solutions))
     scores = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "reference"

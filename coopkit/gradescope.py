@@ -32,7 +32,6 @@ from .paths import Kit
 from .grading.sandbox import SANDBOX
 from .gradescope_upload import UploadProblem, read_upload
 
-KIT_PARTS = ("pyproject.toml", "README.md", "manifest.toml", "coopkit", "solutions", "grading", "exercises", "tests", "docs")
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope image set-up, for Gradescope's Ubuntu 22.04 base image: Python that can make a virtual
@@ -82,8 +81,8 @@ def build_autograder(kit: Kit, out: Path, part: int = 1) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         stage = Path(scratch) / "kit"
         stage.mkdir()
-        for name in KIT_PARTS:
-            source = kit.root / name
+        for source in kit.contents:
+            name = source.name
             if source.is_dir():
                 shutil.copytree(source, stage / name, ignore=ignore)
             elif source.is_file():

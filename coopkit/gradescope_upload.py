@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 from .grading.report import display_name
-from .nbbuild import ASSIGNMENTS
 from .notebook import cell_to_module
 from .paths import Kit
 
@@ -40,11 +39,10 @@ def find_submission_folder(root: Path, modules: list[str]) -> Path:
     return max(_folders(root), key=lambda folder: sum((folder / f"{m}.py").is_file() for m in modules))
 
 
-def find_notebook(root: Path, part: int) -> Path | None:
+def find_notebook(root: Path, name: str) -> Path | None:
     """The part's notebook in the upload: by its course name, else the first .ipynb found."""
     found = [path for folder in _folders(root) for path in sorted(folder.glob("*.ipynb")) if path.is_file()]
-    expected = [a.notebook for a in ASSIGNMENTS.values() if a.part == part]
-    return next((path for path in found if path.name in expected), found[0] if found else None)
+    return next((path for path in found if path.name == name), found[0] if found else None)
 
 
 def _why(exc: Exception) -> str:
@@ -83,7 +81,7 @@ def read_upload(kit: Kit, submission: Path, part: int, scratch: Path) -> tuple[P
     """``(folder to grade, note for the output)``: the upload's .py files, or its notebook's cells written to ``scratch``."""
     modules = [exercise.name for exercise in kit.manifest.part(part).exercises]
     folder = find_submission_folder(submission, modules)
-    notebook = None if any((folder / f"{m}.py").is_file() for m in modules) else find_notebook(submission, part)
+    notebook = None if any((folder / f"{m}.py").is_file() for m in modules) else find_notebook(submission, kit.manifest.part_info(part).notebook)
     if notebook is None:
         return folder, ""
     sources = notebook_modules(notebook, kit, part)

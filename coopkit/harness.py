@@ -32,10 +32,6 @@ import zlib
 from pathlib import Path
 
 PACKAGE = "exercises"
-# Exercise modules that `import task`-style code may also reach by their bare name. Only names that
-# shadow nothing in the standard library belong here (chapter 7's io.py, for one, must not).
-MODULES = ("async_map", "runner", "task", "scheduler", "traps")
-DEFAULT_SEED = 20261129
 DESCRIBE_LIMIT = 100
 DETAIL_BYTES = 200
 
@@ -299,14 +295,25 @@ def _student_location(tb, folder):
 class _TopLevelAlias:
     """Make ``import task`` mean ``exercises.task``, for code written to run as a script.
 
-    A meta path finder and its own loader (the protocols need no base class:
-    importing ``importlib.abc`` would cost every sandbox 20 ms).
+    Any module file of the implementation's folder can be reached by its bare
+    name, unless the name is a standard library module's (chapter 7's io.py
+    must not shadow ``io``). A meta path finder and its own loader (the
+    protocols need no base class: importing ``importlib.abc`` would cost every
+    sandbox 20 ms).
     """
 
+    def __init__(self):
+        self.served = set()
+
     def find_spec(self, fullname, path=None, target=None):
-        if fullname in MODULES and PACKAGE in sys.modules:
-            return importlib.machinery.ModuleSpec(fullname, self)
-        return None
+        package = sys.modules.get(PACKAGE)
+        if "." in fullname or fullname in sys.stdlib_module_names or package is None:
+            return None
+        folders = getattr(package, "__path__", None) or []
+        if not any((Path(folder) / f"{fullname}.py").is_file() for folder in folders):
+            return None
+        self.served.add(fullname)
+        return importlib.machinery.ModuleSpec(fullname, self)
 
     def create_module(self, spec):
         return importlib.import_module(f"{PACKAGE}.{spec.name}")
@@ -327,7 +334,7 @@ class Implementation:
 
     def _purge(self):
         for name in list(sys.modules):
-            if name == PACKAGE or name.startswith(PACKAGE + ".") or name in MODULES:
+            if name == PACKAGE or name.startswith(PACKAGE + ".") or name in _ALIAS.served:
                 del sys.modules[name]
 
     def _package(self):

@@ -41,10 +41,28 @@ class Exercise:
     checks: tuple[Check, ...]
     part: int = 1
     requires: tuple[str, ...] = ()
+    notebook_extras: tuple[str, ...] = ()
 
     @property
     def points(self) -> int:
         return sum(check.points for check in self.checks)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the kit, taught and graded as one nbgrader assignment with one notebook."""
+
+    number: int
+    title: str
+    assignment: str
+    notebook: str
+    intro: str = ""
+    heading: str = ""
+    closing: str = ""
+
+    @property
+    def notebook_id(self) -> str:
+        return self.notebook.removesuffix(".ipynb")
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class Manifest:
     submission_budget: float = 120.0
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
     title: str = ""
+    assignments: tuple[Part, ...] = field(default_factory=tuple)
 
     @property
     def points(self) -> int:
@@ -73,8 +92,31 @@ class Manifest:
     def parts(self) -> list[int]:
         return sorted({exercise.part for exercise in self.exercises})
 
+    def assignment(self, name: str) -> Part:
+        """The part taught as nbgrader assignment ``name``; ``ManifestError`` names the ones there are."""
+        for part in self.assignments:
+            if part.assignment == name:
+                return part
+        raise ManifestError(f"no assignment {name!r} in this kit (there are: {', '.join(p.assignment for p in self.assignments)})")
+
+    def part_info(self, number: int) -> Part:
+        for part in self.assignments:
+            if part.number == number:
+                return part
+        raise ManifestError(f"no part {number}; the parts are: {', '.join(map(str, self.parts))}")
+
+    def part_of(self, file_names) -> int:
+        """The part whose exercise files are most among ``file_names`` (the first part when none is)."""
+        names = set(file_names)
+        counts = {number: sum(f"{e.name}.py" in names for e in self.exercises if e.part == number) for number in self.parts}
+        return max(self.parts, key=lambda number: (counts[number], -number))
+
+    def parts_help(self) -> str:
+        """``1 (title), 2 (title)``, for help texts."""
+        return ", ".join(f"{part.number} ({part.title})" for part in self.assignments)
+
     def part(self, number: int) -> "Manifest":
-        """The manifest of one part (part 1: the four exercises; part 2: the event loop chapters)."""
+        """The manifest of one part: its exercises only."""
         chosen = tuple(exercise for exercise in self.exercises if exercise.part == number)
         if not chosen:
             raise ManifestError(f"no exercises in part {number}; the parts are: {', '.join(map(str, self.parts))}")
@@ -111,15 +153,17 @@ def load(path: Path) -> Manifest:
             checks.append(Check(name, check_name, points, raw_check.get("summary", "")))
         if not checks:
             raise ManifestError(f"{path}: exercise {name} has no [[exercise.check]]")
-        exercises.append(
-            Exercise(name, raw.get("title", name), raw.get("lesson", ""), tuple(raw.get("hints", ())), tuple(checks), int(raw.get("part", 1)), tuple(raw.get("requires", ())))
-        )
+        exercises.append(Exercise(
+            name, raw.get("title", name), raw.get("lesson", ""), tuple(raw.get("hints", ())), tuple(checks),
+            int(raw.get("part", 1)), tuple(raw.get("requires", ())), tuple(raw.get("notebook_extras", ())),
+        ))
     if not exercises:
         raise ManifestError(f"{path}: no [[exercise]] listed")
     for exercise in exercises:
         for needed in exercise.requires:
             if needed not in seen:
                 raise ManifestError(f"{path}: exercise {exercise.name} requires {needed!r}, which is not an exercise")
+    parts = _parts(path, data.get("part", []), {exercise.part for exercise in exercises})
     return Manifest(
         path=Path(path),
         seed=int(kit.get("seed", 0)),
@@ -129,4 +173,19 @@ def load(path: Path) -> Manifest:
         submission_budget=float(kit.get("submission_budget", 120.0)),
         exercises=tuple(exercises),
         title=kit.get("title", ""),
+        assignments=parts,
     )
+
+
+def _parts(path: Path, raw_parts: list, numbers: set[int]) -> tuple[Part, ...]:
+    """The ``[[part]]`` tables: one for every part an exercise is in, each with its own assignment and notebook."""
+    parts = []
+    for raw in raw_parts:
+        number, assignment, notebook = raw.get("number"), raw.get("assignment", ""), raw.get("notebook", "")
+        if type(number) is not int or not _NAME.match(assignment) or not notebook.endswith(".ipynb"):
+            raise ManifestError(f"{path}: each [[part]] needs a whole `number`, an `assignment` name (lowercase identifier) and a `notebook` ending in .ipynb; got {number!r}, {assignment!r}, {notebook!r}")
+        parts.append(Part(number, raw.get("title", f"Part {number}"), assignment, notebook, raw.get("intro", ""), raw.get("heading", ""), raw.get("closing", "")))
+    listed = [part.number for part in parts]
+    if sorted(listed) != sorted(numbers) or len({p.assignment for p in parts}) != len(parts) or len({p.notebook for p in parts}) != len(parts):
+        raise ManifestError(f"{path}: the [[part]] tables ({listed}) must list each part the exercises are in ({sorted(numbers)}) once, with their own assignment and notebook")
+    return tuple(sorted(parts, key=lambda part: part.number))

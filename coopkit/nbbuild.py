@@ -1,7 +1,7 @@
 """The nbgrader course, built from the kit's sources: lesson pages, solutions and the manifest.
 
-Each part of the kit is one assignment with one notebook (``coop``: Part 1;
-``event_loop``: Part 2). The notebook is the lesson: each ``docs/`` page
+Each part of the kit is one assignment with one notebook (the manifest's
+``[[part]]`` tables). The notebook is the lesson: each ``docs/`` page
 becomes markdown cells with its ``python`` code blocks as runnable example
 cells; then comes the
 exercise's solution cell (the reference module with its solution regions,
@@ -16,54 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import regions
 from .notebook import strip_relative_imports
+from .manifest import ManifestError, Part
 from .paths import Kit
-
-ASSIGNMENT = "coop"
-NOTEBOOK = "cooperative_multitasking.ipynb"
-INTRO = "docs/00-introduction.md"
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One nbgrader assignment: a part of the kit as one notebook."""
-
-    name: str
-    part: int
-    notebook: str
-    heading: str
-    closing: str
-
-    @property
-    def notebook_id(self) -> str:
-        return self.notebook.removesuffix(".ipynb")
-
-
-ASSIGNMENTS = {
-    ASSIGNMENT: Assignment(ASSIGNMENT, 1, NOTEBOOK, "",
-                           "## Done\n\nEvery check cell above passes? Then you have built the core of an async framework."),
-    "event_loop": Assignment(
-        "event_loop", 2, "event_loop.ipynb",
-        "# Part 2: a tiny event loop\n\nThe scheduler of Part 1 grows into a kernel that answers requests (traps), "
-        "sleeps, waits for sockets, cancels tasks and runs `async def` code, in five chapters. Each chapter's cell "
-        "builds on the ones before it: run them in order.",
-        "## Done\n\nEvery check cell above passes? Then you have built, from plain generators, the machine inside "
-        "asyncio, curio and trio.",
-    ),
-}
-
-
-def assignment_named(name: str) -> Assignment:
-    """The assignment called ``name``; ``KeyError`` names the ones there are."""
-    try:
-        return ASSIGNMENTS[name]
-    except KeyError:
-        raise KeyError(f"no assignment {name!r} in the coopkit course (there are: {', '.join(ASSIGNMENTS)})") from None
-
 
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
 
@@ -157,12 +115,16 @@ def timeline_cells() -> list[dict]:
     ]
 
 
-def notebook(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) -> dict:
-    if assignment.part == 1:
-        cells = lesson_cells((kit.root / INTRO).read_text(encoding="utf-8"), "intro")
+# Cells a manifest exercise may ask for after its check cells (``notebook_extras``).
+EXTRAS = {"timeline": timeline_cells}
+
+
+def notebook(kit: Kit, assignment: Part) -> dict:
+    if assignment.intro:
+        cells = lesson_cells((kit.root / assignment.intro).read_text(encoding="utf-8"), "intro")
     else:
         cells = [_cell("markdown", assignment.heading, "intro")]
-    for exercise in kit.manifest.part(assignment.part).exercises:
+    for exercise in kit.manifest.part(assignment.number).exercises:
         cells += lesson_cells((kit.root / exercise.lesson).read_text(encoding="utf-8"), f"{exercise.name}-lesson")
         cells.append(_cell(
             "markdown",
@@ -175,8 +137,10 @@ def notebook(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) -> dict
         for check in exercise.checks:
             cells.append(_cell("code", check_cell_source(exercise.name, check), check.key,
                                {"grade": True, "solution": False, "locked": True, "grade_id": check.key, "points": check.points}))
-        if exercise.name == "scheduler":
-            cells += timeline_cells()
+        for extra in exercise.notebook_extras:
+            if extra not in EXTRAS:
+                raise ManifestError(f"exercise {exercise.name}: no notebook extra called {extra!r} (there are: {', '.join(EXTRAS)})")
+            cells += EXTRAS[extra]()
     cells.append(_cell("markdown", assignment.closing, "done"))
     return {
         "cells": cells,
@@ -189,20 +153,20 @@ def notebook(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) -> dict
     }
 
 
-def notebook_text(kit: Kit, assignment: Assignment = ASSIGNMENTS[ASSIGNMENT]) -> str:
+def notebook_text(kit: Kit, assignment: Part) -> str:
     return json.dumps(notebook(kit, assignment), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def config_text(kit: Kit) -> str:
-    notebooks = "|".join(re.escape(assignment.notebook_id) for assignment in ASSIGNMENTS.values())
+    notebooks = "|".join(re.escape(assignment.notebook_id) for assignment in kit.manifest.assignments)
     return CONFIG.format(timeout=int(kit.manifest.exercise_budget * 2), notebooks=notebooks)
 
 
 def course_files(kit: Kit) -> dict[str, str]:
     """``{relative path: text}`` of a complete nbgrader course directory: one notebook per assignment."""
     files = {"nbgrader_config.py": config_text(kit)}
-    for assignment in ASSIGNMENTS.values():
-        files[f"source/{assignment.name}/{assignment.notebook}"] = notebook_text(kit, assignment)
+    for assignment in kit.manifest.assignments:
+        files[f"source/{assignment.assignment}/{assignment.notebook}"] = notebook_text(kit, assignment)
     return files
 
 

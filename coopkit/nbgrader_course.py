@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 
 from . import grading
-from .nbbuild import ASSIGNMENT, Assignment, assignment_named
+from .manifest import ManifestError, Part
 from .nbcourse.ungradable import edited_checks, stand_in, why_ungradable
 from .notebook import sources_from_cells, strip_relative_imports
 from .paths import Kit
@@ -191,17 +191,17 @@ def run_nbgrader_here(course: str, args: list[str], env: dict[str, str]) -> str:
         return log.read().decode("utf-8", errors="replace")
 
 
-def _student_result(course: Path, assignment: Assignment, student: str, log: str) -> tuple[bool, str]:
-    graded = (course / "autograded" / student / assignment.name / assignment.notebook).is_file()
+def _student_result(course: Path, assignment: Part, student: str, log: str) -> tuple[bool, str]:
+    graded = (course / "autograded" / student / assignment.assignment / assignment.notebook).is_file()
     lines = [line for line in log.splitlines() if student in line and ("ERROR" in line or "WARNING" in line)]
     if graded:
         return True, ""
     return False, (lines[-1] if lines else "no autograded notebook was written").strip()[:300]
 
 
-def _read_sources(course: Path, assignment: Assignment, student: str, kit: Kit) -> dict[str, str] | None:
+def _read_sources(course: Path, assignment: Part, student: str, kit: Kit) -> dict[str, str] | None:
     try:
-        return notebook_sources(course / "submitted" / student / assignment.name / assignment.notebook, kit, assignment.part)
+        return notebook_sources(course / "submitted" / student / assignment.assignment / assignment.notebook, kit, assignment.number)
     except (OSError, ValueError, AttributeError, TypeError):
         return None  # missing or unreadable notebook: no code, no points
 
@@ -231,7 +231,7 @@ def submitted_timestamp(course: Path, assignment: str, student: str):
         return None
 
 
-def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | None], stand_ins: dict[str, str]) -> dict[str, list[str]]:
+def reconcile(course: Path, assignment: Part, reports: dict[str, dict | None], stand_ins: dict[str, str]) -> dict[str, list[str]]:
     """Make every student's gradebook scores equal their sandbox report (None: no code, all zeros), creating
     missing rows; a notebook nbgrader could not grade gets its stand-in (``stand_ins``, notebook JSON) in
     autograded/ and the submission's own timestamp, so formgrader and generate_feedback show it. Returns the
@@ -241,7 +241,7 @@ def reconcile(course: Path, assignment: Assignment, reports: dict[str, dict | No
     corrected = {student: [] for student in reports}
 
     notebook_id = assignment.notebook_id
-    name = assignment.name
+    name = assignment.assignment
     # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
@@ -305,7 +305,7 @@ def log_outcomes(course: Path, assignment: str, outcomes: dict[str, StudentOutco
     return course / LOG
 
 
-def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 1, on_done=None, only: list[str] | None = None) -> dict[str, StudentOutcome]:
+def autograde(kit: Kit, course: Path, assignment: str = "coop", jobs: int = 1, on_done=None, only: list[str] | None = None) -> dict[str, StudentOutcome]:
     """The sandboxed grader first, then ``jobs`` nbgrader workers (their kernels sandboxed by the course's
     config), then the gradebook checked against the grader's reports, and a stand-in notebook for each
     notebook nbgrader could not grade. ``only``: just these students (late submissions).
@@ -317,9 +317,9 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
 
     course = Path(course).resolve()
     try:
-        chosen = assignment_named(assignment)
-    except KeyError as exc:
-        raise CourseError(exc.args[0]) from None
+        chosen = kit.manifest.assignment(assignment)
+    except ManifestError as exc:
+        raise CourseError(str(exc)) from None
     if not (course / "nbgrader_config.py").is_file():
         raise CourseError(f"{course} is not an nbgrader course (no nbgrader_config.py): build one with `coopkit nbgrader build DIR`")
     release_file = course / "release" / assignment / chosen.notebook
@@ -331,20 +331,20 @@ def autograde(kit: Kit, course: Path, assignment: str = ASSIGNMENT, jobs: int = 
         if unknown:
             raise CourseError(f"no submission of {assignment} from {', '.join(map(repr, unknown))} in {course / 'submitted'}: check the student id (folders there: {', '.join(everyone[:8]) or 'none'})")
     students = sorted(set(only)) if only else everyone
-    most = sum(check.points for check in kit.manifest.part(chosen.part).checks)
+    most = sum(check.points for check in kit.manifest.part(chosen.number).checks)
     outcomes = {student: StudentOutcome(student, max_score=most) for student in students}
     with tempfile.TemporaryDirectory(prefix="coopkit-reports-") as scratch, ThreadPoolExecutor(max_workers=1) as background:
         # The first worker starts the forkserver, which imports nbgrader while the sandbox grades.
         known = background.submit(in_fresh_worker, in_gradebook, course, assignment)
         sources = {student: _read_sources(course, chosen, student, kit) for student in students}
-        reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs, chosen.part)
+        reports = sandbox_reports(kit, {s: src for s, src in sources.items() if src is not None}, jobs, chosen.number)
         cache = Path(scratch)
         for student, src in sources.items():
             outcomes[student].report = reports.get(student)
             if src is not None and reports.get(student):
                 text = json.dumps(reports[student])
-                for exercise in kit.manifest.part(chosen.part).exercises:
-                    (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.part)}.json").write_text(text, encoding="utf-8")
+                for exercise in kit.manifest.part(chosen.number).exercises:
+                    (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.number)}.json").write_text(text, encoding="utf-8")
         if not known.result():
             raise CourseError(f"assignment {assignment!r} is not in {course / 'gradebook.db'}: run `nbgrader generate_assignment {assignment} --force` in {course} first")
         groups = [students[n::max(1, jobs)] for n in range(max(1, jobs))]

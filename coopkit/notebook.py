@@ -5,8 +5,8 @@ test them, the code is taken back out of the kernel's history (the latest
 executed cell that defines the exercise's names), written as module files
 into a temporary folder, and tested there, outside the kernel:
 
-* ``check_public(exercise, check)``: the public tests of one check, in a
-  pytest subprocess, with the friendly messages a student gets from `pytest`.
+* ``check_public(exercise, check)``: the public tests of one check, through
+  ``coopkit.publictests``, with the messages a student gets from `pytest`.
   Skipped while nbgrader autogrades (the hidden suites decide then).
 * ``grade_check(exercise, check)``: the exercise's full hidden suite through
   the real sandboxed grader (once per kernel and code version), returning the check's
@@ -21,13 +21,14 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from textwrap import indent
 
+from . import publictests
 from .paths import Kit, find_kit
+from .states import PASSED
 
 IMPORTS_NOTE = "# added by coopkit: in the notebook these names come from the cells above\n"
 # A notebook is one namespace: a cell uses the names earlier cells defined, so the modules'
@@ -119,19 +120,13 @@ def check_public(exercise: str, check: str) -> None:
     if exercise not in sources:
         raise NotebookCheckFailed(f"no cell defines the {exercise} exercise yet: run its code cell first")
     with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:
-        folder = _write_folder(sources, Path(scratch) / "code")
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", str(kit.public_test_file(exercise)), "--impl", str(folder), "-q", "--no-header"],
-            cwd=kit.root, capture_output=True, text=True,
-        )
-    out = result.stdout
-    state = re.search(rf"^\s*(\S) {re.escape(exercise)}\s+{re.escape(check)}\s", out, re.MULTILINE)
-    if state is None:
-        raise NotebookCheckFailed(f"{exercise} / {check}: the public tests could not run:\n{(out + result.stderr)[-1500:]}")
-    if state.group(1) != "✔":
-        blocks = [block for block in out.split("\n_") if f"[{exercise}.{check}]" in block]
-        text = "\n".join(line for block in blocks for line in block.splitlines()[1:] if line.strip() and not line.startswith("="))
-        raise NotebookCheckFailed(f"{exercise} / {check}: a public test fails\n{text}")
+        run = publictests.run(kit, exercise, impl=_write_folder(sources, Path(scratch) / "code"))
+    if not run.ran:
+        raise NotebookCheckFailed(f"{exercise} / {check}: {run.reason}\n{run.output[-1500:]}")
+    if run.checks.get((exercise, check)) != PASSED:
+        failing = run.failing(exercise, check)
+        text = "\n".join(f"[{exercise}.{check}] {t.title}\n" + indent(t.message.strip(), "  ") for t in failing)
+        raise NotebookCheckFailed(f"{exercise} / {check}: " + (f"a public test fails\n{text}" if failing else "no public test of this check ran"))
     print(f"{exercise} / {check}: the public tests pass (the hidden tests check more when your notebook is graded)")
     return None
 

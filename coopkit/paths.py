@@ -24,6 +24,12 @@ class Kit:
     state = property(lambda self: self.root / ".coopkit")
 
     @property
+    def contents(self) -> list[Path]:
+        """What the kit is made of, as the grader needs it: copied whole into the Gradescope zip, never overwritten."""
+        return [self.root / "pyproject.toml", self.root / "README.md", self.manifest_path, self.root / "coopkit",
+                self.solutions, self.grading, self.exercises, self.tests, self.docs]
+
+    @property
     def is_full(self) -> bool:
         """True for the instructor's kit; False for a student bundle (no solutions, no hidden suites)."""
         return self.solutions.is_dir() and self.grading.is_dir()

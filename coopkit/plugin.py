@@ -11,6 +11,10 @@ What it gives a suite:
 * The ``check`` mark, from ``harness.check``.
 * Each test's observe half runs, its data goes through JSON, and its verify
   half judges it, exactly as the grader does across the sandbox wall.
+* On every test report: ``coopkit_exercise``, ``coopkit_check``,
+  ``coopkit_title``, ``coopkit_state`` (passed, failed, todo, skipped) and
+  ``coopkit_message`` (what the student reads about a failure), which
+  ``coopkit.progress`` collects.
 * A per-test timer behind pytest-timeout's hooks: SIGALRM raises
   ``TestTimeout`` inside the test, and a watchdog thread ends the process when
   code ignores signals, so a hang is reported and never waited out.
@@ -31,6 +35,7 @@ from .harness import CheckFailure, TestTimeout
 WATCHDOG_GRACE = 2.0
 IMPL_KEY = pytest.StashKey["harness.Implementation"]()
 CANCEL_KEY = pytest.StashKey[object]()
+SEED_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser):
@@ -46,8 +51,8 @@ def pytest_addoption(parser):
         "--coopkit-seed",
         dest="coopkit_seed",
         type=int,
-        default=harness.DEFAULT_SEED,
-        help="seed for the random inputs of the tests",
+        default=None,
+        help="seed for the random inputs of the tests (default: the manifest's)",
     )
 
 
@@ -71,6 +76,19 @@ def pytest_configure(config):
     if not folder.is_dir():
         raise pytest.UsageError(f"--impl {folder}: no such folder. Name a folder that holds the exercise files (async_map.py, ...).")
     config.stash[IMPL_KEY] = harness.Implementation(folder)
+    config.stash[SEED_KEY] = config.getoption("coopkit_seed") or _manifest_seed(config)
+
+
+def _manifest_seed(config) -> int:
+    """The kit's seed: the manifest beside the tests (the kit or a student bundle)."""
+    from .paths import find_kit
+
+    for root in (Path(config.rootpath), find_kit().root):
+        if (root / "manifest.toml").is_file():
+            from . import manifest
+
+            return manifest.load(root / "manifest.toml").seed
+    raise pytest.UsageError("no manifest.toml found beside the tests: run pytest from the kit's folder")
 
 
 def pytest_collection_modifyitems(items):
@@ -89,7 +107,7 @@ def impl(request):
 @pytest.fixture
 def rng(request):
     """A random generator seeded from the run's seed and this test's name."""
-    return harness.rng_for(request.config.getoption("coopkit_seed"), request.node.name)
+    return harness.rng_for(request.config.stash[SEED_KEY], request.node.name)
 
 
 def check_of(item):
@@ -117,7 +135,7 @@ def observe_and_verify(pyfuncitem, alter=None):
         raise NotPlainData(harness.short(str(exc))) from None
     if alter is not None:
         seen = alter(seen)
-    harness.judge(verify, seen, harness.rng_for(pyfuncitem.config.getoption("coopkit_seed"), pyfuncitem.name))
+    harness.judge(verify, seen, harness.rng_for(pyfuncitem.config.stash[SEED_KEY], pyfuncitem.name))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -188,6 +206,13 @@ def pytest_timeout_cancel_timer(item):
 # -- friendly failure reports ------------------------------------------------
 
 
+def title_of(item):
+    """The first line of a test's docstring, else its name."""
+    test = getattr(item, "obj", None)
+    doc = test.__doc__ if callable(test) else None
+    return ((doc or "").strip() or item.name).splitlines()[0]
+
+
 def explain(item, excinfo):
     """``(state, message)`` for a failed test: never the test's source."""
     exc = excinfo.value
@@ -206,15 +231,15 @@ def pytest_runtest_makereport(item, call):
     exercise, check_name = check_of(item)
     report.coopkit_exercise = exercise
     report.coopkit_check = check_name
+    report.coopkit_title = title_of(item)
     report.coopkit_message = ""
-    report.coopkit_state = "passed" if report.passed else ("skipped" if report.skipped else "failed")
+    report.coopkit_state = report.outcome  # "passed", "failed" or "skipped"; "todo" for a stub, below
     if check_name is None:
         return
     if call.excinfo is not None and report.failed:
         state, message = explain(item, call.excinfo)
         report.coopkit_state, report.coopkit_message = state, message
-        title = (item.obj.__doc__ or item.name).strip().splitlines()[0]
-        label = f"[{exercise}.{check_name}] {title}"
+        label = f"[{exercise}.{check_name}] {report.coopkit_title}"
         if state == "todo":
             report.longrepr = f"{label}\n  {message}"
         else:

@@ -7,6 +7,9 @@ Plain functions with no pytest import, shared by the pytest summary
 from __future__ import annotations
 
 PASSED, FAILED, NOT_RUN, TODO = "passed", "failed", "not run", "not started"
+# One test's state (``coopkit_state`` on its pytest report), and what it means for its check.
+TEST_PASSED, TEST_FAILED, TEST_TODO, TEST_SKIPPED = "passed", "failed", "todo", "skipped"
+CHECK_OUTCOME = {TEST_PASSED: PASSED, TEST_FAILED: FAILED, TEST_TODO: TODO, TEST_SKIPPED: NOT_RUN}
 
 
 def check_states(outcomes, manifest):

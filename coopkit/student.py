@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
+from . import publictests
 from .manifest import Exercise, ManifestError
 from .paths import Kit
 from .states import PASSED
@@ -33,28 +31,11 @@ class StudentProblem(Exception):
 
 
 def public_states(kit: Kit, exercise: str | None = None, impl: Path | None = None) -> dict[tuple[str, str], str]:
-    """``{(exercise, check): state}`` from a public pytest run (one exercise, or all)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        status_file = Path(scratch) / "states.json"
-        target = kit.public_test_file(exercise) if exercise else kit.tests
-        command = [sys.executable, "-m", "pytest", str(target), "-q", "--no-header", "-p", "no:cacheprovider",
-                   "--coopkit-states", str(status_file)]
-        if impl is not None:
-            command += ["--impl", str(impl)]
-        subprocess.run(command, cwd=kit.root, capture_output=True, text=True)
-        if not status_file.exists():
-            raise StudentProblem("the public tests did not run: try `pytest` to see why")
-        raw = json.loads(status_file.read_text())
-    return {(item["exercise"], item["check"]): item["state"] for item in raw}
-
-
-def run_public(kit: Kit, exercise: str) -> tuple[bool, str]:
-    """Run one exercise's public tests as a student would; ``(passed, output)``."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(kit.public_test_file(exercise)), "-q", "--no-header", "-p", "no:cacheprovider"],
-        cwd=kit.root, capture_output=True, text=True,
-    )
-    return result.returncode == 0, result.stdout + result.stderr
+    """``{(exercise, check): state}`` from a public run (one exercise, or all)."""
+    run = publictests.run(kit, exercise, impl)
+    if not run.ran:
+        raise StudentProblem(run.reason)
+    return run.checks
 
 
 def exercise_passes(states, exercise: Exercise) -> bool:
@@ -178,9 +159,10 @@ def watch(kit: Kit, report, poll: bool | None = None, stop_after: int | None = N
         if exercise is None:
             report("done", None, "")
             return
-        passed, output = run_public(kit, exercise.name)
+        run = publictests.run(kit, exercise.name)
+        passed = run.ran and exercise_passes(run.checks, exercise)
         runs += 1
-        report("passed" if passed else "run", exercise, output)
+        report("passed" if passed else "run", exercise, run.output if run.ran else f"{run.output}\n{run.reason}")
         if stop_after is not None and runs >= stop_after:
             return
         if passed:  # on to the next unfinished exercise at once

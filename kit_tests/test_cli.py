@@ -98,3 +98,18 @@ def test_demo_samples_get_the_scores_their_readme_promises(kit, tmp_path):
     rows = {row["student"]: int(row["total"]) for row in csv.DictReader((out / "grades.csv").open())}
     assert rows == promised
     assert "alice" in result.stdout and "25/25" in result.stdout
+
+
+def test_the_part_comes_from_the_files_when_not_given(kit, tmp_path):
+    """A folder of Part 2 chapter files is graded as Part 2 without --part; --part still decides when given."""
+    from .conftest import reference_source
+
+    folder = tmp_path / "p2"
+    folder.mkdir()
+    for exercise in kit.manifest.part(2).exercises:
+        (folder / f"{exercise.name}.py").write_text(reference_source(kit, exercise.name))
+    graded = json.loads(coopkit("grade", folder, "--json").stdout)
+    assert set(graded["exercises"]) == {e.name for e in kit.manifest.part(2).exercises}
+    assert graded["score"] == graded["max_score"] == kit.manifest.part(2).points
+    told = json.loads(coopkit("grade", folder, "--json", "--part", "1").stdout)
+    assert set(told["exercises"]) == {e.name for e in kit.manifest.part(1).exercises} and told["score"] == 0

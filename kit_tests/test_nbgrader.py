@@ -15,13 +15,15 @@ from pathlib import Path
 import pytest
 
 from coopkit import grading, nbbuild
+from coopkit.paths import find_kit
 from coopkit.nbgrader_course import autograde, fill_notebook, in_fresh_worker, nbgrader, nbgrader_env
 
 from .conftest import reference_source
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
 
-NOTEBOOK_ID = nbbuild.NOTEBOOK.removesuffix(".ipynb")
+COOP = find_kit().manifest.assignment("coop")
+NOTEBOOK, NOTEBOOK_ID = COOP.notebook, COOP.notebook_id
 RUNNER_BUG = "def runner(gen):\n    for _ in gen:\n        pass\n"
 MARKER = "coopkit-detached-writer"
 DETACHED = """
@@ -59,7 +61,7 @@ def course(kit, tmp_path_factory):
     with (course / "nbgrader_config.py").open("a") as config:
         config.write("c.Execute.timeout = 20  # short for the test's endless-loop notebook\n")
     nbgrader(course, "generate_assignment", "coop", "--force")
-    release = json.loads((course / "release" / "coop" / nbbuild.NOTEBOOK).read_text())
+    release = json.loads((course / "release" / "coop" / NOTEBOOK).read_text())
     reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.part(1).exercises}
     code = honest_students(reference)
     notebooks = {name: fill_notebook(release, sources) for name, sources in code.items()}
@@ -103,9 +105,9 @@ def course(kit, tmp_path_factory):
     for name, nb in notebooks.items():
         folder = course / "submitted" / name / "coop"
         folder.mkdir(parents=True)
-        (folder / nbbuild.NOTEBOOK).write_text(json.dumps(nb))
+        (folder / NOTEBOOK).write_text(json.dumps(nb))
     (course / "submitted" / "jay" / "coop").mkdir(parents=True)
-    (course / "submitted" / "jay" / "coop" / nbbuild.NOTEBOOK).write_text('{"cells": [ this is not json')
+    (course / "submitted" / "jay" / "coop" / NOTEBOOK).write_text('{"cells": [ this is not json')
     (course / "submitted" / "kim" / "coop").mkdir(parents=True)
     (course / "submitted" / "lee" / "coop" / "conftest.py").write_text("import os\nos._exit(0)\n")
     (course / "submitted" / "lee" / "coop" / "notes.txt").write_text("extra file")
@@ -136,7 +138,7 @@ def formgrader_submissions(course: str, assignment: str) -> list[dict]:
 def gradebook_scores(course: Path, assignment: str = "coop") -> dict[str, dict[str, float]]:
     from nbgrader.api import Gradebook, MissingEntry
 
-    notebook_id = nbbuild.assignment_named(assignment).notebook_id
+    notebook_id = find_kit().manifest.assignment(assignment).notebook_id
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in gb.students:
@@ -194,7 +196,7 @@ def test_ungradable_notebooks_are_explained_and_still_shown(course, student, cau
     log = (course["dir"] / "coopkit-autograde.log").read_text()
     assert f"coop {student!r}: {outcome.score} nbgrader could not grade it: {cause}" in log
     assert outcome.score == ("0/25" if student != "ray" else "22/25")
-    stand_in = json.loads((course["dir"] / "autograded" / student / "coop" / nbbuild.NOTEBOOK).read_text())
+    stand_in = json.loads((course["dir"] / "autograded" / student / "coop" / NOTEBOOK).read_text())
     assert cause in "".join(stand_in["cells"][0]["source"])
     feedback = (course["dir"] / "feedback" / student / "coop" / f"{NOTEBOOK_ID}.html").read_text()
     assert "nbgrader could not grade the submitted notebook" in feedback and "points" in feedback
@@ -215,7 +217,7 @@ def test_honest_scores_are_nbgraders_own(course):
 
 def test_kernel_tricks_never_raise_a_score(course):
     """The notebook that patched grade_check in its kernel: its check cells show the grader's verdict."""
-    nb = json.loads((course["dir"] / "autograded" / "ned" / "coop" / nbbuild.NOTEBOOK).read_text())
+    nb = json.loads((course["dir"] / "autograded" / "ned" / "coop" / NOTEBOOK).read_text())
     cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "runner-stop_value")
     assert "".join(cell["outputs"][0]["text"]).startswith("runner / stop_value: 0/3 points")
     assert gradebook_scores(course["dir"])["ned"]["runner-stop_value"] == 0
@@ -331,9 +333,9 @@ def test_zip_collect_files_an_lms_download_with_the_course_config(course, tmp_pa
     archive = copy / "downloaded" / "coop" / "archive"
     archive.mkdir(parents=True)
     notebook = json.dumps(course["release"])
-    (archive / f"una_12345_67890_{nbbuild.NOTEBOOK}").write_text(notebook)
+    (archive / f"una_12345_67890_{NOTEBOOK}").write_text(notebook)
     with zipfile.ZipFile(archive / "moodle.zip", "w") as bundle:
-        bundle.writestr(f"Vic Vega_4242_assignsubmission_file_{nbbuild.NOTEBOOK}", notebook)
+        bundle.writestr(f"Vic Vega_4242_assignsubmission_file_{NOTEBOOK}", notebook)
     nbgrader(copy, "zip_collect", "coop")
-    assert (copy / "submitted" / "una" / "coop" / nbbuild.NOTEBOOK).is_file()
-    assert (copy / "submitted" / "Vic Vega" / "coop" / nbbuild.NOTEBOOK).is_file()
+    assert (copy / "submitted" / "una" / "coop" / NOTEBOOK).is_file()
+    assert (copy / "submitted" / "Vic Vega" / "coop" / NOTEBOOK).is_file()

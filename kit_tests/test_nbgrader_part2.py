@@ -14,13 +14,14 @@ import pytest
 
 from coopkit import nbbuild, regions
 from coopkit.nbgrader_course import autograde, fill_notebook, nbgrader
+from coopkit.paths import find_kit
 
 from .conftest import reference_source
 from .test_nbgrader import edit_cells, gradebook_scores, sandbox_scores
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
 
-EVENT_LOOP = nbbuild.assignment_named("event_loop")
+EVENT_LOOP = find_kit().manifest.assignment("event_loop")
 
 
 def edited(source, old, new):
@@ -34,8 +35,8 @@ def course(kit, tmp_path_factory):
     nbbuild.build(kit, course)
     with (course / "nbgrader_config.py").open("a") as config:
         config.write("c.Execute.timeout = 30  # short for the test's endless-loop notebook\n")
-    nbgrader(course, "generate_assignment", EVENT_LOOP.name, "--force")
-    release = json.loads((course / "release" / EVENT_LOOP.name / EVENT_LOOP.notebook).read_text())
+    nbgrader(course, "generate_assignment", EVENT_LOOP.assignment, "--force")
+    release = json.loads((course / "release" / EVENT_LOOP.assignment / EVENT_LOOP.notebook).read_text())
     reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.part(2).exercises}
     code = {
         "ref": dict(reference),
@@ -57,11 +58,11 @@ def course(kit, tmp_path_factory):
     notebooks["dan"] = edit_cells(notebooks["dan"], delete_io_check)
     notebooks["stub"] = release
     for name, nb in notebooks.items():
-        folder = course / "submitted" / name / EVENT_LOOP.name
+        folder = course / "submitted" / name / EVENT_LOOP.assignment
         folder.mkdir(parents=True)
         (folder / EVENT_LOOP.notebook).write_text(json.dumps(nb))
-    outcomes = autograde(kit, course, EVENT_LOOP.name, jobs=2)
-    nbgrader(course, "generate_feedback", EVENT_LOOP.name, "--force", check=False)
+    outcomes = autograde(kit, course, EVENT_LOOP.assignment, jobs=2)
+    nbgrader(course, "generate_feedback", EVENT_LOOP.assignment, "--force", check=False)
     nbgrader(course, "export")
     code["stub"] = {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.part(2).exercises}
     return {"dir": course, "code": code, "outcomes": outcomes, "release": release}
@@ -69,13 +70,13 @@ def course(kit, tmp_path_factory):
 
 @pytest.mark.parametrize("student", ["ref", "ann", "ben", "cat", "dan", "eli", "stub"])
 def test_gradebook_matches_coopkit_grade_part2_cell_by_cell(course, kit, student, tmp_path):
-    scores = gradebook_scores(course["dir"], EVENT_LOOP.name)
+    scores = gradebook_scores(course["dir"], EVENT_LOOP.assignment)
     assert set(scores[student]) == {check.key for check in kit.manifest.part(2).checks}
     assert scores[student] == sandbox_scores(kit, course["code"][student], tmp_path, part=2)
 
 
 def test_part2_scores_are_nbgraders_own_for_honest_notebooks(course, kit):
-    scores = gradebook_scores(course["dir"], EVENT_LOOP.name)
+    scores = gradebook_scores(course["dir"], EVENT_LOOP.assignment)
     for student in ("ref", "ann", "ben", "cat"):
         assert course["outcomes"][student].nbgrader_ok and course["outcomes"][student].corrected == [], student
     assert sum(scores["ref"].values()) == sum(check.points for check in kit.manifest.part(2).checks)
@@ -85,7 +86,7 @@ def test_part2_scores_are_nbgraders_own_for_honest_notebooks(course, kit):
     # dan patched the checker in the kernel, eli's kernel died: nbgrader recorded the grader's scores for both
     for student in ("dan", "eli"):
         assert course["outcomes"][student].nbgrader_ok and course["outcomes"][student].corrected == [], student
-    rows = {row["student_id"]: row for row in csv.DictReader((course["dir"] / "grades.csv").open()) if row["assignment"] == EVENT_LOOP.name}
+    rows = {row["student_id"]: row for row in csv.DictReader((course["dir"] / "grades.csv").open()) if row["assignment"] == EVENT_LOOP.assignment}
     assert float(rows["ref"]["raw_score"]) == sum(check.points for check in kit.manifest.part(2).checks) and float(rows["stub"]["raw_score"]) == 0
 
 
@@ -101,7 +102,7 @@ def test_part2_release_holds_no_solution_and_no_hidden_test(course, kit):
 
 
 def test_part2_feedback_shows_messages_not_test_source(course, kit):
-    feedback = (course["dir"] / "feedback" / "ann" / EVENT_LOOP.name / f"{EVENT_LOOP.notebook_id}.html").read_text()
+    feedback = (course["dir"] / "feedback" / "ann" / EVENT_LOOP.assignment / f"{EVENT_LOOP.notebook_id}.html").read_text()
     assert "setblocking(False)" in feedback and "likely cause" in feedback
     hidden = set()
     for exercise in kit.manifest.part(2).exercises:

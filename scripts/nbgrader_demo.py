@@ -30,14 +30,14 @@ def main() -> None:
     nbbuild.build(kit, course)
     print("$ nbgrader generate_assignment coop")
     nbgrader(course, "generate_assignment", "coop", "--force")
-    release = json.loads((course / "release" / "coop" / nbbuild.NOTEBOOK).read_text())
+    release = json.loads((course / "release" / "coop" / kit.manifest.assignment("coop").notebook).read_text())
     for sample in sorted((ROOT / "grading" / "samples").iterdir()):
         if not sample.is_dir():
             continue
         sources = {p.stem: p.read_text() for p in sample.glob("*.py")}
         folder = course / "submitted" / sample.name / "coop"
         folder.mkdir(parents=True)
-        (folder / nbbuild.NOTEBOOK).write_text(json.dumps(fill_notebook(release, sources)))
+        (folder / kit.manifest.assignment("coop").notebook).write_text(json.dumps(fill_notebook(release, sources)))
     print("$ coopkit nbgrader autograde coop -j 2")
     subprocess.run([sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "-j", "2"], cwd=course, env=nbgrader_env(), check=True)
     print("$ nbgrader generate_feedback coop && nbgrader export")

@@ -79,11 +79,9 @@ class SandboxedExecute(Execute):
         return km
 
     def preprocess(self, nb, resources=None, km=None):
-        from ..nbbuild import assignment_named
-
         kit = find_kit()
         assignment = resources.get("nbgrader", {}).get("assignment")
-        part = assignment_named(assignment).part
+        part = kit.manifest.assignment(assignment).number
         graded = notebook_reports(nb, kit, part)
         here = resources.get("metadata", {}).get("path") or "."
         with tempfile.TemporaryDirectory(prefix="coopkit-kernel-") as scratch:
