@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 
 from .manifest import ManifestError
-from .student import StudentProblem
 from .paths import find_kit
-
+from .student.commands import StudentProblem
 
 # Entries of a class folder that tools leave behind, never a student's folder.
 NOT_STUDENTS = {".git", ".ipynb_checkpoints", "__MACOSX", ".DS_Store", ".coopkit"}
@@ -211,7 +210,7 @@ def cmd_nbgrader_autograde(args) -> int:
 
 
 def cmd_export_gradescope(args) -> int:
-    from . import gradescope
+    from .gradescope import autograder as gradescope
 
     kit = find_kit()
     out = gradescope.build_autograder(kit, Path(args.out), part=args.part)
@@ -221,7 +220,8 @@ def cmd_export_gradescope(args) -> int:
 
 
 def cmd_gradescope_results(args) -> int:
-    from . import gradescope, grading
+    from . import grading
+    from .gradescope import autograder as gradescope
 
     try:
         written = gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results), args.part,
@@ -236,7 +236,7 @@ def cmd_gradescope_results(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from .bundle import build_bundle
+    from .authoring.bundle import build_bundle
 
     out = Path(args.out)
     kit = find_kit()
@@ -249,7 +249,7 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_dev_generate(args) -> int:
-    from .generate import generate
+    from .authoring.generate import generate
 
     stale = generate(find_kit(), check=args.check)
     kit_root = find_kit().root
@@ -262,7 +262,7 @@ def cmd_dev_generate(args) -> int:
 
 
 def cmd_dev_check(args) -> int:
-    from .devcheck import run_dev_check
+    from .authoring.devcheck import run_dev_check
 
     return run_dev_check(find_kit())
 
@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coopkit", description="Build a tiny async framework from plain generators, and grade it.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from .studentcli import add_student_commands
+    from .student.cli import add_student_commands
 
     add_student_commands(sub)
 
@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .studentcli import dispatch
+    from .student.cli import dispatch
 
     return dispatch(build_parser(), argv, (UsageProblem, ManifestError, StudentProblem))
 

@@ -18,9 +18,9 @@ import json
 import re
 from pathlib import Path
 
-from . import regions
-from .notebook import strip_relative_imports
+from .authoring import regions
 from .manifest import ManifestError, Part
+from .notebook import strip_relative_imports
 from .paths import Kit
 
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
@@ -111,7 +111,7 @@ def timeline_cells() -> list[dict]:
         _cell("markdown", "### See it\n\nThe cell below runs a small workload on *your* `Scheduler` and draws every "
               "step: one row per task, one column per `next()` call. Tasks take turns; C adds task D while it runs; "
               "E fails and is dropped while the others carry on.", "timeline-intro"),
-        _cell("code", "from coopkit.trace import show\n\nshow(Scheduler)", "timeline"),
+        _cell("code", "from coopkit.student.trace import show\n\nshow(Scheduler)", "timeline"),
     ]
 
 

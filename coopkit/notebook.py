@@ -6,7 +6,7 @@ executed cell that defines the exercise's names), written as module files
 into a temporary folder, and tested there, outside the kernel:
 
 * ``check_public(exercise, check)``: the public tests of one check, through
-  ``coopkit.publictests``, with the messages a student gets from `pytest`.
+  ``coopkit.student.publictests``, with the messages a student gets from `pytest`.
   Skipped while nbgrader autogrades (the hidden suites decide then).
 * ``grade_check(exercise, check)``: the exercise's full hidden suite through
   the real sandboxed grader (once per kernel and code version), returning the check's
@@ -26,9 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from textwrap import indent
 
-from . import publictests
 from .paths import Kit, find_kit
 from .states import PASSED
+from .student import publictests
 
 IMPORTS_NOTE = "# added by coopkit: in the notebook these names come from the cells above\n"
 # A notebook is one namespace: a cell uses the names earlier cells defined, so the modules'

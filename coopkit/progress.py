@@ -3,7 +3,7 @@
 One line per rubric check, in manifest order, then the next exercise to work
 on. A check counts as passing when every one of its tests in this run passed.
 With ``--coopkit-states FILE`` the same facts go to FILE as JSON, for
-``coopkit.publictests``: ``{"checks": [{exercise, check, state}],
+``coopkit.student.publictests``: ``{"checks": [{exercise, check, state}],
 "tests": [{nodeid, exercise, check, title, state, message}]}``.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coopkit import regions
+from coopkit.authoring import regions
 from coopkit.paths import Kit
 
 if sys.version_info >= (3, 11):

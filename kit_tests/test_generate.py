@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from coopkit import generate, regions
+from coopkit.authoring import generate, regions
 from coopkit.paths import Kit
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coopkit import gradescope, grading
+from coopkit import grading
+from coopkit.gradescope import autograder as gradescope
 from coopkit.grading import user_isolation
 from coopkit.manifest import ManifestError
 from coopkit.notebook import strip_relative_imports

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from coopkit import grading, nbbuild
-from coopkit.paths import find_kit
 from coopkit.nbgrader_course import autograde, fill_notebook, in_fresh_worker, nbgrader, nbgrader_env
+from coopkit.paths import find_kit
 
 from .conftest import reference_source
 
@@ -258,7 +258,7 @@ def test_exported_csv_has_the_totals(course):
 
 def test_release_holds_no_solution_and_no_hidden_test(course, kit):
     """Solution cells keep only nbgrader's stub; no solution block and no hidden line appears anywhere."""
-    from coopkit import regions
+    from coopkit.authoring import regions
 
     cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in course["release"]["cells"]}
     everything = "\n".join("".join(c["source"]) for c in course["release"]["cells"])

@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from coopkit import nbbuild, regions
+from coopkit import nbbuild
+from coopkit.authoring import regions
 from coopkit.nbgrader_course import autograde, fill_notebook, nbgrader
 from coopkit.paths import find_kit
 

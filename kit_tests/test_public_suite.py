@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from coopkit import devcheck, publictests
+from coopkit.authoring import devcheck
+from coopkit.student import publictests
 
 
 def run_pytest(kit, *args):

@@ -8,10 +8,12 @@ import shutil
 
 import pytest
 
-from coopkit import devcheck, notebook, publictests
+from coopkit import notebook
+from coopkit.authoring import devcheck
 from coopkit.paths import Kit
-from coopkit.publictests import PublicRun, TestResult
 from coopkit.states import FAILED, NOT_RUN, PASSED, TODO
+from coopkit.student import publictests
+from coopkit.student.publictests import PublicRun, TestResult
 
 from .conftest import reference_source
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from coopkit import regions
-from coopkit.bundle import build_bundle
+from coopkit.authoring import regions
+from coopkit.authoring.bundle import build_bundle
 
 from .conftest import reference_source
 
@@ -26,7 +26,7 @@ def bundle(kit, tmp_path):
 
 def student(folder: Path, *args, python=sys.executable, timeout=120):
     """Run the student command from inside ``folder`` (its own coopkit package comes first)."""
-    return subprocess.run([python, "-m", "coopkit.studentcli", *args], cwd=folder, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([python, "-m", "coopkit.student.cli", *args], cwd=folder, capture_output=True, text=True, timeout=timeout)
 
 
 def normalized(text: str) -> str:
@@ -129,7 +129,7 @@ def test_trace_draws_the_reference_and_explains_a_stub(kit, bundle):
 
 
 def test_sleep_trace_tells_the_reference_run_and_catches_polling(kit, bundle, tmp_path):
-    from coopkit import sleep_trace
+    from coopkit.student import sleep_trace
 
     reference = subprocess.run([sys.executable, "-m", "coopkit.cli", "trace", "sleep", "--reference"], cwd=kit.root, capture_output=True, text=True)
     events = [line.split(None, 2) for line in reference.stdout.splitlines()[2:]]
@@ -163,7 +163,7 @@ def test_bundle_notebook_code_becomes_modules_with_their_imports(bundle):
 
 
 def test_watch_reruns_after_a_save_and_moves_on(kit, bundle):
-    proc = subprocess.Popen([sys.executable, "-m", "coopkit.studentcli", "watch", "--poll"], cwd=bundle,
+    proc = subprocess.Popen([sys.executable, "-m", "coopkit.student.cli", "watch", "--poll"], cwd=bundle,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import harness, regions
+from .. import harness
+from ..authoring import regions
 from ..manifest import Exercise, Manifest
 from ..paths import Kit
 from . import precheck, report, suites

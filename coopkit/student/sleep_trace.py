@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .doubles import FakeClock
-from .harness import Implementation, ImplementationError, describe
+from ..doubles import FakeClock
+from ..harness import Implementation, ImplementationError, describe
 
 CLOCK = "clock"
 MAX_EVENTS = 60  # a kernel that polls the clock would fill the screen; the listing stops here

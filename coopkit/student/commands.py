@@ -13,10 +13,10 @@ import os
 import time
 from pathlib import Path
 
+from ..manifest import Exercise, ManifestError
+from ..paths import Kit
+from ..states import PASSED
 from . import publictests
-from .manifest import Exercise, ManifestError
-from .paths import Kit
-from .states import PASSED
 
 NO_SOLUTIONS_HERE = (
     "this copy of the kit has no solutions (a class bundle): your instructor shares them after the deadline"
@@ -96,7 +96,7 @@ def next_hint(kit: Kit, name: str) -> tuple[list[str], int]:
 def pristine_stub(kit: Kit, name: str) -> str:
     """The untouched stub: generated from the solution in the full kit, copied from stubs/ in a bundle."""
     if kit.solutions.is_dir():
-        from . import regions
+        from ..authoring import regions
 
         return regions.stub_out(kit.solution_file(name).read_text(encoding="utf-8"), f"solutions/{name}.py")
     stub = kit.root / "stubs" / f"{name}.py"
@@ -136,7 +136,7 @@ def solution(kit: Kit, name: str, force: bool = False) -> str:
                 f"{name} does not pass its public tests yet ({', '.join(failing)} still failing): "
                 f"solve it first, or use `coopkit solution {name} --force` if you are studying alone"
             )
-    from . import regions
+    from ..authoring import regions
 
     return regions.drop_markers(kit.solution_file(name).read_text(encoding="utf-8"))
 

@@ -61,7 +61,7 @@ def run_workload(Scheduler) -> Trace:
 
 def record(folder: Path) -> Trace:
     """Trace the Scheduler in ``folder`` (a folder with scheduler.py and task.py)."""
-    from .harness import Implementation, ImplementationError
+    from ..harness import Implementation, ImplementationError
 
     try:
         Scheduler = Implementation(folder).attr("scheduler", "Scheduler", fresh=True)

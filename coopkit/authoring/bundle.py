@@ -13,11 +13,12 @@ import json
 import shutil
 from pathlib import Path
 
-from . import nbbuild, regions
-from .manifest import Part
-from .paths import Kit
+from .. import nbbuild
+from ..manifest import Part
+from ..paths import Kit
+from . import regions
 
-STUDENT_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "student.py", "studentcli.py", "trace.py", "sleep_trace.py", "notebook.py", "publictests.py")
+CORE_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "notebook.py")
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -40,10 +41,10 @@ dependencies = [
 notebook = ["jupyterlab>=4", "matplotlib>=3.7"]
 
 [project.scripts]
-coopkit = "coopkit.studentcli:main"
+coopkit = "coopkit.student.cli:main"
 
 [tool.setuptools]
-packages = ["coopkit"]
+packages = ["coopkit", "coopkit.student"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
@@ -122,15 +123,16 @@ def build_bundle(kit: Kit, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     (out / "coopkit").mkdir(parents=True)
-    for name in STUDENT_MODULES:
+    for name in CORE_MODULES:
         shutil.copyfile(kit.root / "coopkit" / name, out / "coopkit" / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(kit.root / "coopkit" / "student", out / "coopkit" / "student", ignore=ignore)
     shutil.copytree(kit.exercises, out / "exercises", ignore=ignore)
     shutil.copytree(kit.tests, out / "tests", ignore=ignore)
     shutil.copytree(kit.docs, out / "docs", ignore=ignore)
     shutil.copytree(kit.exercises, out / "stubs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "__init__.py"))
     shutil.copyfile(kit.manifest_path, out / "manifest.toml")
-    from . import __version__
+    from .. import __version__
 
     (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__), encoding="utf-8")
     (out / "README.md").write_text(readme(kit), encoding="utf-8")

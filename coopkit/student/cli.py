@@ -1,7 +1,7 @@
 """The student's commands: status, hint, watch, reset, solution, trace.
 
 Registered into the full ``coopkit`` command, and the whole command of a
-student bundle (``coopkit.studentcli:main``).
+student bundle (``coopkit.student.cli:main``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-
-from . import student
-from .manifest import ManifestError
-from .paths import find_kit
-from .states import FAILED, PASSED, TODO
+from ..manifest import ManifestError
+from ..paths import find_kit
+from ..states import FAILED, PASSED, TODO
+from . import commands as student
 
 MARKS = {PASSED: "[green]✔ passed[/green]", FAILED: "[red]✘ failed[/red]", TODO: "[dim]· not started[/dim]"}
 

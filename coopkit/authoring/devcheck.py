@@ -11,11 +11,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from . import grading, publictests, regions
+from .. import grading
+from ..paths import Kit
+from ..states import TEST_FAILED, TEST_PASSED, TEST_TODO
+from ..student import publictests
+from ..student.publictests import PublicRun
+from . import regions
 from .generate import generate
-from .paths import Kit
-from .publictests import PublicRun
-from .states import TEST_FAILED, TEST_PASSED, TEST_TODO
 
 
 def wrong_tests(run: PublicRun, allowed: tuple[str, ...], whose: str, problem: str) -> list[str]:

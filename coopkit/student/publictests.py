@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .paths import Kit
-from .states import TEST_PASSED
+from ..paths import Kit
+from ..states import TEST_PASSED
 
 COLOR_VARIABLES = ("FORCE_COLOR", "PY_COLORS")  # ipykernel sets FORCE_COLOR: pytest would colour its text
 

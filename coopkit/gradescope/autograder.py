@@ -26,12 +26,11 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import grading
-from .grading import user_isolation
-from .paths import Kit
-from .grading.sandbox import SANDBOX
-from .gradescope_upload import UploadProblem, read_upload
-
+from .. import grading
+from ..grading import user_isolation
+from ..grading.sandbox import SANDBOX
+from ..paths import Kit
+from .upload import UploadProblem, read_upload
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope image set-up, for Gradescope's Ubuntu 22.04 base image: Python that can make a virtual

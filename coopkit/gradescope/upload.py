@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .grading.report import display_name
-from .notebook import cell_to_module
-from .paths import Kit
+from ..grading.report import display_name
+from ..notebook import cell_to_module
+from ..paths import Kit
 
 NOTEBOOK_BYTES = 20 * 1024 * 1024
 SKIPPED = {".ipynb_checkpoints", "__MACOSX"}
