@@ -157,10 +157,13 @@ def cmd_report(args) -> int:
 def cmd_nbgrader_build(args) -> int:
     from . import nbbuild
 
-    course = Path(args.course_dir)
+    kit = find_kit()
+    course = Path(args.course_dir).expanduser() if args.course_dir else Path.home() / "coopkit-course"
+    target = course.resolve()
+    if target == kit.root or (kit.root in target.parents and (kit.root / "build") not in [target, *target.parents]):
+        raise UsageProblem(f"{course} is inside the kit's repository, where gradebooks and submissions could be committed: build the course outside it (default: ~/coopkit-course)")
     if course.exists() and not course.is_dir():
         raise UsageProblem(f"{course} is a file: give a folder for the nbgrader course")
-    kit = find_kit()
     for path in nbbuild.build(kit, course):
         print(f"wrote {path}")
     names = " / ".join(f"{a.assignment} (part {a.number})" for a in kit.manifest.assignments)
@@ -309,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     nbg = sub.add_parser("nbgrader", help="the nbgrader course").add_subparsers(dest="nbgrader_command", metavar="NBGRADER_COMMAND")
     build = nbg.add_parser("build", help="write a complete nbgrader course directory")
-    build.add_argument("course_dir")
+    build.add_argument("course_dir", nargs="?", default=None, help="where the course goes, outside the kit (default: ~/coopkit-course)")
     build.set_defaults(func=cmd_nbgrader_build)
     auto = nbg.add_parser("autograde", help="nbgrader autograde in parallel, with scores checked against the sandboxed grader")
     auto.add_argument("assignment", help=f"the assignment: {assignments}")

@@ -30,11 +30,17 @@ CONFIG = '''"""nbgrader configuration for the coopkit course (written by `coopki
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
 
+import os
+
 from coopkit.kernels.execute import SandboxedExecute
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
 c.CourseDirectory.course_id = "coopkit"
+# Release, fetch, submit and collect go through this folder: beside the course, for one machine (nbgrader's
+# default, /usr/local/share/nbgrader/exchange, needs root to create). On JupyterHub, set it to a folder every
+# user can reach, here and in the students' nbgrader config (~/.jupyter/nbgrader_config.py).
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
 # Every notebook runs in a bubblewrap sandbox, and its check cells get the sandboxed grader's scores
 # and feedback before nbgrader records them: whoever runs `nbgrader autograde`, the scores are the grader's.
 c.Autograde.autograde_preprocessors = [

@@ -339,3 +339,19 @@ def test_zip_collect_files_an_lms_download_with_the_course_config(course, tmp_pa
     nbgrader(copy, "zip_collect", "coop")
     assert (copy / "submitted" / "una" / "coop" / NOTEBOOK).is_file()
     assert (copy / "submitted" / "Vic Vega" / "coop" / NOTEBOOK).is_file()
+
+
+def test_release_fetch_submit_collect_through_the_course_exchange(kit, tmp_path):
+    """A fresh course's config sets an exchange that works on one machine: nbgrader's real exchange round trip."""
+    course, student = tmp_path / "course", tmp_path / "student"
+    nbbuild.build(kit, course)
+    student.mkdir()
+    nbgrader(course, "generate_assignment", "coop", "--force")
+    nbgrader(course, "release_assignment", "coop")
+    shared = ["--course", "coopkit", f"--Exchange.root={course / 'exchange'}"]
+    nbgrader(student, "fetch_assignment", "coop", *shared)
+    assert (student / "coop" / NOTEBOOK).is_file()
+    nbgrader(student, "submit", "coop", *shared)
+    nbgrader(course, "collect", "coop")
+    collected = list((course / "submitted").glob(f"*/coop/{NOTEBOOK}"))
+    assert len(collected) == 1 and json.loads(collected[0].read_text())["cells"]
