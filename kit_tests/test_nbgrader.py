@@ -355,3 +355,16 @@ def test_release_fetch_submit_collect_through_the_course_exchange(kit, tmp_path)
     nbgrader(course, "collect", "coop")
     collected = list((course / "submitted").glob(f"*/coop/{NOTEBOOK}"))
     assert len(collected) == 1 and json.loads(collected[0].read_text())["cells"]
+
+
+@pytest.mark.parametrize("where", ["course", ".", "docs/course"])
+def test_build_keeps_student_data_out_of_the_kit(kit, where):
+    """`coopkit nbgrader build` inside the repository (the committed course/ too) is one clear line, nothing written."""
+    import subprocess
+    import sys
+
+    before = {path: path.stat().st_mtime_ns for path in (kit.root / "course").rglob("*")}
+    done = subprocess.run([sys.executable, "-m", "coopkit.cli", "nbgrader", "build", where], cwd=kit.root, capture_output=True, text=True)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "outside" in done.stderr
+    assert {path: path.stat().st_mtime_ns for path in (kit.root / "course").rglob("*")} == before
+    assert not (kit.root / "docs" / "course").exists()
