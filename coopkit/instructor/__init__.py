@@ -1,0 +1,1 @@
+"""What the instructor reads after grading: the class as a whole (what went wrong, for whom, how often)."""

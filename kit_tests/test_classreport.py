@@ -1,0 +1,51 @@
+"""The class report: the class's mistakes grouped by the causes the feedback names, as an offline HTML page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from coopkit.instructor import classreport
+
+from .conftest import CORPUS, build_submission
+
+pytest.importorskip("matplotlib", reason="the class report draws with matplotlib (the nbgrader and dev extras)")
+
+HOSTILE_RUNNER = "def runner(gen):\n    for _ in gen:\n        pass\n    return '<script>alert(1)</script>'\n"
+
+
+@pytest.fixture(scope="module")
+def graded(kit, tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    for student, case in [("ann", "bug_runner_for_loop"), ("ben", "bug_runner_for_loop"), ("cat", "ok_reference_style")]:
+        build_submission(kit, CORPUS / case, root / student)
+    build_submission(kit, CORPUS / "ok_reference_style", root / "dov")
+    (root / "dov" / "runner.py").write_text(HOSTILE_RUNNER)
+    out = tmp_path_factory.mktemp("grades")
+    done = subprocess.run([sys.executable, "-m", "coopkit.cli", "grade-class", str(root), "--out", str(out), "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return classreport.load_reports(out)
+
+
+def test_mistakes_are_grouped_by_their_named_cause(graded):
+    top = classreport.top_mistakes(graded)
+    for_loop = "runner returns nothing: the return value is in StopIteration.value: a `for` loop over the generator throws it away"
+    assert top[0] == (2, "runner.stop_value", for_loop)  # ann and ben; dov loses the same check for another cause
+    assert [row for row in top if row[1] == "runner.stop_value" and row[2] != for_loop][0][0] == 1
+    assert not [row for row in top if row[1].startswith(("task", "scheduler", "async_map"))]
+
+
+def test_pass_rates(graded):
+    rates = classreport.pass_rates(graded)
+    assert rates["runner.stop_value"] == 0.25 and rates["task.id_assignment"] == 1.0
+
+
+def test_the_page_is_offline_escaped_and_has_three_pictures(graded):
+    page = classreport.page(graded, "coop <week 3>")
+    assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,[A-Za-z0-9+/=]+">', page)) == 3
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert "&lt;script&gt;" in page and "coop &lt;week 3&gt;" in page
+    assert "ann" not in page and "ben" not in page  # examples carry no student name
