@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from coopkit import regions  # noqa: E402
+from coopkit.authoring import regions  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 from markers import refresh_block  # noqa: E402 - benchmarks/markers.py
 

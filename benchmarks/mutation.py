@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coopkit import regions  # noqa: E402
+from coopkit.authoring import regions  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 
 if sys.version_info >= (3, 11):
