@@ -16,8 +16,10 @@ What it gives a suite:
   ``coopkit_message`` (what the student reads about a failure), which
   ``coopkit.progress`` collects.
 * A per-test timer behind pytest-timeout's hooks: SIGALRM raises
-  ``TestTimeout`` inside the test, and a watchdog thread ends the process when
-  code ignores signals, so a hang is reported and never waited out.
+  ``TestTimeout`` inside the test (its message names the student's line that
+  was running), and a watchdog thread ends the process when code ignores
+  signals, so a hang is reported and never waited out. Once a test of an
+  exercise has timed out, its later tests get ``AFTER_HANG_SECONDS`` each.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from . import harness
 from .harness import CheckFailure, TestTimeout
 
 WATCHDOG_GRACE = 2.0
+AFTER_HANG_SECONDS = 1.0  # each later test of an exercise that already hung: its student hears at once
 IMPL_KEY = pytest.StashKey["harness.Implementation"]()
 CANCEL_KEY = pytest.StashKey[object]()
 SEED_KEY = pytest.StashKey[int]()
+HUNG_KEY = pytest.StashKey[set]()  # the exercises where a test already timed out
 
 
 def pytest_addoption(parser):
@@ -173,6 +177,8 @@ def pytest_timeout_set_timer(item, settings):
     seconds = settings.timeout
     if not seconds or seconds <= 0:
         return None
+    if check_of(item)[0] in item.config.stash.get(HUNG_KEY, set()):
+        seconds = min(seconds, AFTER_HANG_SECONDS)
     on_main = threading.current_thread() is threading.main_thread()
     previous = None
     if on_main:
@@ -236,6 +242,8 @@ def pytest_runtest_makereport(item, call):
     report.coopkit_state = report.outcome  # "passed", "failed" or "skipped"; "todo" for a stub, below
     if check_name is None:
         return
+    if call.excinfo is not None and isinstance(call.excinfo.value, TestTimeout):
+        item.config.stash.setdefault(HUNG_KEY, set()).add(exercise)
     if call.excinfo is not None and report.failed:
         state, message = explain(item, call.excinfo)
         report.coopkit_state, report.coopkit_message = state, message

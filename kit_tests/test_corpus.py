@@ -58,6 +58,11 @@ def test_case_gets_exactly_what_it_earned(graded, kit, case):
             feedback = report["exercises"][exercise]["checks"][key.split(".")[1]]["feedback"]
             wrong.append(f"{key}: got {score}/{maximum}, expected full marks ({feedback!r})")
     assert not wrong, "\n".join(wrong)
+    for key, texts in expect.get("say", {}).items():  # the feedback names the right likely cause
+        exercise, name = key.split(".")
+        feedback = report["exercises"][exercise]["checks"][name]["feedback"]
+        missing = [text for text in texts if text not in feedback]
+        assert not missing, f"{key}: feedback does not say {missing}:\n{feedback}"
     for exercise, status in expect.get("status", {}).items():
         assert report["exercises"][exercise]["status"] == status
         assert "\n" not in report["exercises"][exercise]["message"], "status messages are one line"

@@ -519,3 +519,21 @@ def test_a_sandbox_that_never_starts_is_a_grader_error_not_a_zero_in_silence(kit
     report = grade_one(kit, tmp_path, {})
     runner = report["exercises"]["runner"]
     assert runner["status"] == "grader_error" and "did not start" in runner["message"]
+
+
+def test_a_hang_names_the_students_line_and_costs_seconds(kit, tmp_path):
+    """In the grader too: a timeout names the line of the student's file, and the tests after the first
+    timeout of an exercise get a second each."""
+    import time
+
+    endless = (
+        "def runner(gen):\n    result = None\n    while True:\n        try:\n            next(gen)\n"
+        "        except StopIteration as stop:\n            result = stop.value\n    return result\n"
+    )
+    started = time.monotonic()
+    report = grade_one(kit, tmp_path, {"runner.py": endless})
+    elapsed = time.monotonic() - started
+    check = runner_check(report)
+    assert check["score"] == 0 and "(at runner.py line 3)" in check["feedback"], check["feedback"]
+    assert report["exercises"]["runner"]["checks"]["exception_propagation"]["score"] > 0
+    assert elapsed < 14, f"{elapsed:.1f} s"

@@ -54,13 +54,38 @@ def same(value, expected):
 
 
 def observe_returns(runner, steps, result):
-    """Run ``runner`` on a counting generator: how far the generator got and what came back."""
+    """Run ``runner`` on a counting generator: how far the generator got and what came back.
+
+    A wrong answer gets more data, to tell its likely causes apart: ``args``
+    when it is ``StopIteration.args`` (a tuple holding the return value);
+    for None, ``swallows`` when runner also returns instead of raising on a
+    generator that raises an Exception (an ``except Exception`` ahead of
+    ``except StopIteration`` does both).
+    """
     log = []
     try:
         value = runner(counting(steps, result, log))
     except StopIteration:
         return {"steps": len(log), "ended": log[-1:] == ["end"], "escaped": "StopIteration"}
-    return {"steps": len(log), "ended": log[-1:] == ["end"], "value": same(value, result)}
+    seen = {"steps": len(log), "ended": log[-1:] == ["end"], "value": same(value, result)}
+    if value is not result:
+        seen["args"] = type(value) is tuple and value == (() if result is None else (result,)) and all(
+            item is result for item in value
+        )
+        if value is None:
+            seen["swallows"] = swallows_errors(runner)
+    return seen
+
+
+def swallows_errors(runner):
+    """True when ``runner`` returns on a generator that raises an Exception instead of letting it out."""
+    try:
+        runner(failing(1, Oops("probe"), []))
+    except NotImplementedError:
+        raise
+    except BaseException:  # noqa: BLE001 - it came out: not swallowed
+        return False
+    return True
 
 
 def observe_raises(runner, steps, error):
@@ -77,6 +102,16 @@ def observe_raises(runner, steps, error):
 
 # -- judging (runs in the grader, on the data alone) ------------------------------
 
+ARGS_CAUSE = (
+    "`stop.args` is a tuple of the exception's arguments, with the return value inside it: "
+    "the generator's return value itself is `stop.value`"
+)
+EXCEPT_ORDER_CAUSE = (
+    "`except Exception` comes before `except StopIteration` and catches the StopIteration too: "
+    "StopIteration is itself an Exception, and the first matching except wins. "
+    "Put `except StopIteration` first, and let other exceptions out"
+)
+
 
 def judge_returns(seen, steps, label):
     call = f"runner(gen) on a generator that yields {steps} time(s) and returns {label}"
@@ -85,15 +120,26 @@ def judge_returns(seen, steps, label):
             call=call,
             expected=f"{label} returned",
             got="StopIteration escaped from runner",
-            cause="catch StopIteration around next(gen) and return its .value",
+            cause=(
+                "catch StopIteration around next(gen) and return its .value; if you do, check that no "
+                "`except Exception` comes before `except StopIteration`: StopIteration is itself an Exception, "
+                "so the first one catches it"
+            ),
         )
     if not seen.get("ended") or seen.get("steps") != steps + 1:
         fail(call=call, expected="the generator run to its end", got=f"it stopped after {seen.get('steps')} step(s)", cause="runner stops calling next() too early")
     value = seen.get("value")
     if value != {"is": "expected"}:
         cause = "the return value is in StopIteration.value: a `for` loop over the generator throws it away"
-        if value == {"type": "NoneType", "repr": "None"}:
-            cause = "runner returns nothing: " + cause
+        if seen.get("args") is True:
+            cause = ARGS_CAUSE
+        elif value == {"type": "NoneType", "repr": "None"} and seen.get("swallows") is True:
+            cause = EXCEPT_ORDER_CAUSE
+        elif value == {"type": "NoneType", "repr": "None"}:
+            cause = (
+                "runner returns nothing: the return value is in StopIteration.value (catch it with "
+                "`except StopIteration as stop` and return stop.value); a `for` loop over the generator throws it away"
+            )
         fail(call=call, expected=f"{label} (that very object)", got=value.get("repr") if isinstance(value, dict) else describe(value), cause=cause)
 
 

@@ -8,9 +8,11 @@ alone). Both halves build the same plans (``*_case``/``*_cases`` functions),
 drawing any hidden inputs from ``rng`` in the same order.
 """
 
+import sys
 from collections import deque
+from pathlib import Path
 
-from coopkit.harness import DESCRIBE_LIMIT, TestTimeout, check, describe, fail
+from coopkit.harness import DESCRIBE_LIMIT, TestTimeout, check, clean_fields, describe, fail, raised_in
 
 MISSING = object()
 
@@ -77,6 +79,14 @@ def describe_plans(plans):
 
 
 RUN_RAISED_CAUSE = "a task's exception must be stored in scheduler.exceptions, not left to escape"
+APPENDLEFT_CAUSE = (
+    "an unfinished task is put back on the left (appendleft), so popleft() takes the same task "
+    "again at once and it runs to its end: put it back on the right, with append()"
+)
+OWN_ERROR_CAUSE = (
+    "the error was raised by your own code (the line named above), not by a task: "
+    "a bug in run() or a method it calls, such as a misspelt name"
+)
 EXCEPT_ORDER_CAUSE = (
     "`except Exception` comes before `except StopIteration` and catches it too "
     "(StopIteration is an Exception): put `except StopIteration` first"
@@ -237,14 +247,21 @@ def logged(log):
     return [list(step) for step in log]
 
 
+def code_folder(obj):
+    """The folder of the module that defines ``obj``'s class: the implementation under test."""
+    module = sys.modules.get(getattr(type(obj), "__module__", None) or "")
+    return Path(getattr(module, "__file__", None) or __file__).resolve().parent
+
+
 def run_error(scheduler):
-    """Run the scheduler: None when run() returned, else the type name and text of the Exception that escaped."""
+    """Run the scheduler: None when run() returned, else the type name and text of the Exception that escaped,
+    with the file and line that raised it when that was the implementation's own code, not a task."""
     try:
         scheduler.run()
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - name what escaped
-        return {"type": type_name(exc), "text": describe(str(exc))}
+        return {"type": type_name(exc), "text": describe(str(exc)), **raised_in(exc, code_folder(scheduler))}
     return None
 
 
@@ -283,14 +300,64 @@ def queue_length(scheduler):
         return None
 
 
+class WatchedQueue(deque):
+    """A deque that notes which of its ends run() takes tasks from and puts them back on."""
+
+    def __init__(self, items=()):
+        super().__init__(items)
+        self.calls = []
+
+    def _note(self, name):
+        if name not in self.calls:
+            self.calls.append(name)
+
+    def append(self, item):
+        self._note("append")
+        super().append(item)
+
+    def appendleft(self, item):
+        self._note("appendleft")
+        super().appendleft(item)
+
+    def pop(self):
+        self._note("pop")
+        return super().pop()
+
+    def popleft(self):
+        self._note("popleft")
+        return super().popleft()
+
+
+def queue_calls(impl):
+    """A second, small run with scheduler.tasks watched: the deque methods run() called, in first-use order
+    (None when tasks is not a plain deque or that run fails)."""
+    scheduler = fresh_scheduler(impl)
+    log = []
+    start(scheduler, [Plan("P", 2), Plan("Q", 2)], log)
+    queue = getattr(scheduler, "tasks", None)
+    if type(queue) is not deque:
+        return None
+    scheduler.tasks = watched = WatchedQueue(queue)
+    try:
+        scheduler.run()
+    except NotImplementedError:
+        raise
+    except Exception:  # noqa: BLE001 - the main observation reports the error
+        return None
+    return list(watched.calls)
+
+
 def observe_order(impl, plans):
-    """Add ``plans``, read the queue, run: the queue order, what run() did, the log of steps, the tasks left."""
+    """Add ``plans``, read the queue, run: the queue order, what run() did, the log of steps, the tasks left,
+    and the deque methods run() uses (from a second run, to tell the likely causes of a wrong order apart)."""
     scheduler = fresh_scheduler(impl)
     log = []
     gens, _ = start(scheduler, plans, log)
     seen = {"waiting": waiting_order(scheduler, gens), "run_error": run_error(scheduler), "log": logged(log)}
     if seen["run_error"] is None:
         seen["left"] = queue_length(scheduler)
+        if logged(log) != logged(expected_log(plans)):
+            seen["queue_calls"] = queue_calls(impl)
     return seen
 
 
@@ -395,6 +462,14 @@ def steps_of(seen):
 def judge_run(seen, call):
     error = seen.get("run_error")
     if error is not None:
+        where = clean_fields("raised", error) if isinstance(error, dict) else {}
+        if where.get("file") and where.get("line"):
+            fail(
+                call=call,
+                expected="run() to return once every task is done",
+                got=f"run() itself raised {error.get('type')} at {where['file']} line {where['line']}: {error.get('text')}",
+                cause=OWN_ERROR_CAUSE,
+            )
         fail(
             call=call,
             expected="run() to return once every task is done",
@@ -431,6 +506,8 @@ def judge_order(seen, plans, label):
             cause = "the last task added ran first: take tasks from the front with popleft(), not pop()"
         elif log and want and all(entry[0] == log[0][0] for entry in log[: plans[0].steps + 1]) and len(plans) > 1:
             cause = "one task ran to its end before the others started: advance each task by a single next() per turn"
+            if "appendleft" in (seen.get("queue_calls") or ()):
+                cause = APPENDLEFT_CAUSE
         fail(
             call=call,
             expected=f"steps in this order: {describe(want[first:first + 6])} from step {first + 1} on",

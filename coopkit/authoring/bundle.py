@@ -18,7 +18,7 @@ from ..manifest import Part
 from ..paths import Kit
 from . import regions
 
-CORE_MODULES = ("__init__.py", "harness.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "notebook.py")
+CORE_MODULES = ("__init__.py", "harness.py", "messages.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "notebook.py")
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]

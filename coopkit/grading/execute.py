@@ -22,6 +22,7 @@ LINE_CAP = 256 * 1024
 STDERR_CAP = 8 * 1024
 STARTUP_SECONDS = 20.0
 GRACE_SECONDS = 1.0
+AFTER_HANG_SECONDS = 1.0  # each test after one that timed out: a hanging exercise costs seconds, not its budget
 START_TRIES = 3  # a sandbox that cannot start (for one, processes of another still dying) is tried again
 
 
@@ -41,6 +42,7 @@ class Execution:
     attempts: int = 0
     seconds: float = 0.0
     startup_error: str = ""
+    hung: bool = False  # a test timed out: the later ones get AFTER_HANG_SECONDS
 
 
 def prepare_unit(unit: Path, exercise: str, raw: bytes, references: dict[str, str], suite_source: str, kit_files: dict[str, bytes]) -> None:
@@ -79,6 +81,8 @@ def _parse(line: bytes, current: int):
 def _attempt(sandboxes: Sandboxes, unit: Path, config: dict, execution: Execution, deadlines) -> int | None:
     """One sandbox, from ``config['start']`` on; returns the index of the next test still to run (None: done)."""
     test_timeout, exercise_end = deadlines
+    if execution.hung:
+        test_timeout = min(test_timeout, AFTER_HANG_SECONDS)
     sandbox = sandboxes.start(unit, [])
     process = sandbox.process
     buffer, stderr, current, failure = b"", b"", None, None
@@ -120,6 +124,9 @@ def _attempt(sandboxes: Sandboxes, unit: Path, config: dict, execution: Executio
                         current, deadline = expected, time.monotonic() + test_timeout + GRACE_SECONDS
                         continue
                     execution.outcomes[current] = Outcome(seen=record.get("seen"), error=record.get("error"), fields=record.get("fields", {}))
+                    if record.get("error") == "timeout":
+                        execution.hung = True
+                        test_timeout = min(test_timeout, AFTER_HANG_SECONDS)
                     expected, current = current + 1, None
                     deadline = time.monotonic() + STARTUP_SECONDS
                 if failure is None and len(buffer) > LINE_CAP:
@@ -139,7 +146,9 @@ def _attempt(sandboxes: Sandboxes, unit: Path, config: dict, execution: Executio
             return None
     if current is None:  # it stopped between two tests: the next one is charged
         current = expected
-    execution.outcomes[current] = Outcome(failure=failure or "crashed", fields={"code": code})
+    execution.outcomes[current] = Outcome(failure=failure or "crashed", fields={"code": code, "seconds": test_timeout})
+    if failure == "timeout":
+        execution.hung = True
     return current + 1
 
 
@@ -157,7 +166,10 @@ def execute(sandboxes: Sandboxes, unit: Path, config: dict, test_timeout: float,
         for tries in range(START_TRIES):
             execution.attempts += 1
             execution.startup_error = ""
-            next_start = _attempt(sandboxes, unit, {**config, "start": start}, execution, (test_timeout, budget_end))
+            settings = {**config, "start": start, "after_hang": min(test_timeout, AFTER_HANG_SECONDS)}
+            if execution.hung:
+                settings["test_timeout"] = settings["after_hang"]
+            next_start = _attempt(sandboxes, unit, settings, execution, (test_timeout, budget_end))
             if not execution.startup_error:
                 break
             time.sleep(0.5 * (tries + 1))

@@ -21,7 +21,7 @@ MESSAGE_BYTES = 1500
 LINE_BYTES = 400
 
 GRADER_FAILURES = {
-    "timeout": lambda timeout, fields: harness.render("timeout", {"seconds": timeout}),
+    "timeout": lambda timeout, fields: harness.render("timeout", {"seconds": fields.get("seconds", timeout)}),
     "crashed": lambda timeout, fields: harness.render("crashed", {"detail": _how(fields.get("code"))}),
     "garbled": lambda timeout, fields: harness.render("garbled", {"detail": "a line that is not the test's record"}),
     "not_run": lambda timeout, fields: "not run: the exercise used up its time budget",
@@ -76,7 +76,10 @@ def verdict(suite: Suite, name: str, outcome: Outcome | None, seed: int, test_ti
         return False, GRADER_FAILURES[outcome.failure](test_timeout, outcome.fields)
     if outcome.error is not None:
         kind = outcome.error if outcome.error in harness.MESSAGES else "unknown"
-        return False, harness.render(kind, harness.clean_fields(kind, outcome.fields))
+        fields = harness.clean_fields(kind, outcome.fields)
+        if fields.get("file") != f"{suite.exercise}.py":  # a place is named only in the student's own file
+            fields.pop("file", None), fields.pop("line", None)
+        return False, harness.render(kind, fields)
     try:
         harness.judge(suite.verify(name), outcome.seen, harness.rng_for(seed, name))
     except harness.CheckFailure as failure:

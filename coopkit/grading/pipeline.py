@@ -33,6 +33,7 @@ def _sandbox_kit() -> dict[str, bytes]:
         "runner.py": (PACKAGE_DIR / "sandboxed" / "runner.py").read_bytes(),
         "coopkit/__init__.py": b"",
         "coopkit/harness.py": (PACKAGE_DIR / "harness.py").read_bytes(),
+        "coopkit/messages.py": (PACKAGE_DIR / "messages.py").read_bytes(),
         "coopkit/doubles.py": (PACKAGE_DIR / "doubles.py").read_bytes(),
     }
 

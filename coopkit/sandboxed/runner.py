@@ -9,8 +9,10 @@ which are not in here.
 
 Started as ``python -I -S -B runner.py`` with its settings as JSON on stdin:
 ``{"exercise", "tests": [names], "seeds": [one per test], "start",
-"test_timeout"}``. Needs
-only the standard library and ``coopkit/harness.py`` beside it.
+"test_timeout", "after_hang"}``: once a test has timed out (here, or in an
+earlier sandbox when ``after_hang`` is already under ``test_timeout``), each
+later test gets ``after_hang`` seconds. Needs only the standard library and
+``coopkit/harness.py`` (with ``coopkit/messages.py``) beside it.
 """
 
 import importlib.util
@@ -35,8 +37,10 @@ def main():
     def send(record):
         os.write(channel, json.dumps(record, allow_nan=False).encode() + b"\n")
 
+    limit = [config["test_timeout"]]
+
     def on_alarm(signum, frame):
-        raise harness.TestTimeout(config["test_timeout"])
+        raise harness.TestTimeout(limit[0])
 
     spec = importlib.util.spec_from_file_location("suite", os.path.join(UNIT, "suite", f"test_{config['exercise']}.py"))
     suite = importlib.util.module_from_spec(spec)
@@ -51,7 +55,7 @@ def main():
             arguments = {"impl": impl}
             if "rng" in test.__code__.co_varnames[: test.__code__.co_argcount]:
                 arguments["rng"] = random.Random(config["seeds"][index])
-            signal.setitimer(signal.ITIMER_REAL, config["test_timeout"])
+            signal.setitimer(signal.ITIMER_REAL, limit[0])
             try:
                 seen = test(**arguments)
             finally:
@@ -64,6 +68,8 @@ def main():
         except BaseException as exc:  # noqa: BLE001 - whatever student code raised is reported as data
             signal.setitimer(signal.ITIMER_REAL, 0)
             kind, fields = harness.classify(exc, exc.__traceback__, impl.folder)
+            if kind == "timeout":
+                limit[0] = min(limit[0], config.get("after_hang", limit[0]))
             send({"test": index, "error": kind, "fields": harness.clean_fields(kind, fields)})
 
 
