@@ -32,8 +32,9 @@ import nbformat
 
 from . import grading
 from .manifest import ManifestError, Part
-from .nbcourse.ungradable import edited_checks, stand_in, why_ungradable
-from .notebook import sources_from_cells, strip_relative_imports
+from .kernels.checks import exercise_slice
+from .nbcourse.ungradable import edited_checks, one_line, safe_why, stand_in
+from .notebook import solution_sources, strip_relative_imports
 from .paths import Kit
 
 
@@ -65,15 +66,16 @@ def fill_notebook(release: dict, sources: dict[str, str]) -> dict:
     return nb
 
 
+NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
 def notebook_sources(path: Path, kit: Kit, part: int = 1) -> dict[str, str]:
-    """The exercise modules of ``part`` a notebook defines, in cell order (the latest defining cell wins)."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = []
-    for cell in nb.get("cells", []):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            cells.append("".join(source) if isinstance(source, list) else str(source))
-    return sources_from_cells(cells, kit, part)
+    """The exercise modules of ``part`` in a submitted notebook: its solution cells, by grade_id."""
+    with open(path, "rb") as file:
+        raw = file.read(NOTEBOOK_BYTES + 1)
+    if len(raw) > NOTEBOOK_BYTES:
+        raise ValueError(f"the notebook is over {NOTEBOOK_BYTES // (1024 * 1024)} MB")
+    return solution_sources(json.loads(raw.decode("utf-8")), kit, part)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class StudentOutcome:
     report: dict | None = None
     restored: list[str] = field(default_factory=list)
     max_score: float = 0
+    not_recorded: str = ""  # why the gradebook could not take this student's scores ("" when it did)
 
     @property
     def score(self) -> str:
@@ -92,6 +95,8 @@ class StudentOutcome:
 
     def status_line(self) -> str:
         """One line: the score, and how the notebook was graded."""
+        if self.not_recorded:
+            return f"{self.score} NOT RECORDED in the gradebook ({self.not_recorded}): run the autograde again for this student"
         if self.nbgrader_ok:
             return f"{self.score} graded" + (f" (edited check cells, restored by nbgrader: {', '.join(self.restored)})" if self.restored else "")
         return f"{self.score} nbgrader could not grade it: {self.message}; scores from the sandboxed grader"
@@ -202,8 +207,8 @@ def _student_result(course: Path, assignment: Part, student: str, log: str) -> t
 def _read_sources(course: Path, assignment: Part, student: str, kit: Kit) -> dict[str, str] | None:
     try:
         return notebook_sources(course / "submitted" / student / assignment.assignment / assignment.notebook, kit, assignment.number)
-    except (OSError, ValueError, AttributeError, TypeError):
-        return None  # missing or unreadable notebook: no code, no points
+    except Exception:  # noqa: BLE001 - missing, unreadable, too deep, too big: no code, no points (and no crash)
+        return None
 
 
 def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int, part: int = 1) -> dict[str, dict]:
@@ -231,50 +236,59 @@ def submitted_timestamp(course: Path, assignment: str, student: str):
         return None
 
 
-def reconcile(course: Path, assignment: Part, reports: dict[str, dict | None], stand_ins: dict[str, str]) -> dict[str, list[str]]:
+def reconcile(course: Path, assignment: Part, reports: dict[str, dict | None], stand_ins: dict[str, str]) -> tuple[dict, dict]:
     """Make every student's gradebook scores equal their sandbox report (None: no code, all zeros), creating
     missing rows; a notebook nbgrader could not grade gets its stand-in (``stand_ins``, notebook JSON) in
-    autograded/ and the submission's own timestamp, so formgrader and generate_feedback show it. Returns the
-    corrections made, by student."""
-    from nbgrader.api import Gradebook, MissingEntry
+    autograded/ and the submission's own timestamp, so formgrader and generate_feedback show it. Each student is
+    recorded on their own: one that fails is rolled back and named. Returns ``(corrections, failures)`` by student."""
+    from nbgrader.api import Gradebook
 
-    corrected = {student: [] for student in reports}
-
-    notebook_id = assignment.notebook_id
-    name = assignment.assignment
+    corrected, failed = {}, {}
     # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
         for student, report in reports.items():
-            gb.update_or_create_student(student)
             try:
-                submission = gb.find_submission_notebook(notebook_id, name, student)
-            except MissingEntry:  # nbgrader could not grade it: give the student a complete row
-                try:
-                    gb.find_submission(name, student)
-                    gb.remove_submission(name, student)
-                except MissingEntry:
-                    pass
-                gb.add_submission(name, student)
-                submission = gb.find_submission_notebook(notebook_id, name, student)
-            for grade in submission.grades:
-                exercise, _, check = grade.name.partition("-")
-                if not check:
-                    continue
-                earned = float(report["exercises"][exercise]["checks"][check]["score"]) if report else 0.0
-                if grade.auto_score is None or abs(grade.auto_score - earned) > 1e-9:
-                    corrected[student].append(f"{grade.name}: {grade.auto_score} -> {earned:g}")
-                    grade.auto_score = earned
-                grade.needs_manual_grade = False
-            if student in stand_ins:
-                folder = course / "autograded" / student / name
-                folder.mkdir(parents=True, exist_ok=True)
-                target = folder / assignment.notebook
-                if target.exists():
-                    target.chmod(0o644)
-                target.write_text(stand_ins[student], encoding="utf-8")
-                gb.update_or_create_submission(name, student, timestamp=submitted_timestamp(course, name, student))
-            gb.db.commit()
+                corrected[student] = _reconcile_student(gb, course, assignment, student, report, stand_ins.get(student))
+                gb.db.commit()
+            except Exception as exc:  # noqa: BLE001 - one student's row never stops the others'
+                gb.db.rollback()
+                failed[student] = f"{type(exc).__name__}: {exc}"[:300]
+    return corrected, failed
+
+
+def _reconcile_student(gb, course: Path, assignment: Part, student: str, report: dict | None, stand_in_text: str | None) -> list[str]:
+    from nbgrader.api import MissingEntry
+
+    notebook_id, name, corrected = assignment.notebook_id, assignment.assignment, []
+    gb.update_or_create_student(student)
+    try:
+        submission = gb.find_submission_notebook(notebook_id, name, student)
+    except MissingEntry:  # nbgrader could not grade it: give the student a complete row
+        try:
+            gb.find_submission(name, student)
+            gb.remove_submission(name, student)
+        except MissingEntry:
+            pass
+        gb.add_submission(name, student)
+        submission = gb.find_submission_notebook(notebook_id, name, student)
+    for grade in submission.grades:
+        exercise, _, check = grade.name.partition("-")
+        if not check:
+            continue
+        earned = float(report["exercises"][exercise]["checks"][check]["score"]) if report else 0.0
+        if grade.auto_score is None or abs(grade.auto_score - earned) > 1e-9:
+            corrected.append(f"{grade.name}: {grade.auto_score} -> {earned:g}")
+            grade.auto_score = earned
+        grade.needs_manual_grade = False
+    if stand_in_text is not None:
+        folder = course / "autograded" / student / name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / assignment.notebook
+        if target.exists():
+            target.chmod(0o644)
+        target.write_text(stand_in_text, encoding="ascii")
+        gb.update_or_create_submission(name, student, timestamp=submitted_timestamp(course, name, student))
     return corrected
 
 
@@ -301,7 +315,7 @@ def log_outcomes(course: Path, assignment: str, outcomes: dict[str, StudentOutco
     stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     with (course / LOG).open("a", encoding="utf-8") as log:
         for student, outcome in sorted(outcomes.items()):
-            log.write(f"{stamp} {assignment} {student!r}: {outcome.status_line()}\n")
+            log.write(f"{stamp} {assignment} {one_line(repr(student))}: {one_line(outcome.status_line(), 2000)}\n")
     return course / LOG
 
 
@@ -342,8 +356,8 @@ def autograde(kit: Kit, course: Path, assignment: str = "coop", jobs: int = 1, o
         for student, src in sources.items():
             outcomes[student].report = reports.get(student)
             if src is not None and reports.get(student):
-                text = json.dumps(reports[student])
-                for exercise in kit.manifest.part(chosen.number).exercises:
+                for exercise in kit.manifest.part(chosen.number).exercises:  # one exercise's part of the report per file
+                    text = json.dumps(exercise_slice(reports[student], exercise.name), ensure_ascii=True)
                     (cache / f"{report_key(exercise.name, src.get(exercise.name), chosen.number)}.json").write_text(text, encoding="utf-8")
         if not known.result():
             raise CourseError(f"assignment {assignment!r} is not in {course / 'gradebook.db'}: run `nbgrader generate_assignment {assignment} --force` in {course} first")
@@ -362,10 +376,17 @@ def autograde(kit: Kit, course: Path, assignment: str = "coop", jobs: int = 1, o
         submitted = course / "submitted" / student / assignment / chosen.notebook
         outcome.restored = edited_checks(submitted, release) if outcome.nbgrader_ok else []
         if not outcome.nbgrader_ok:
-            outcome.message = why_ungradable(submitted, release) or outcome.message
-            stand_ins[student] = nbformat.writes(stand_in(release, sources[student], outcome.report, outcome.message))
-    corrected = in_fresh_worker(reconcile, course, chosen, {student: outcome.report for student, outcome in outcomes.items()}, stand_ins)
-    for student, changes in corrected.items():
-        outcomes[student].corrected = changes
+            outcome.message = safe_why(submitted, release) or one_line(outcome.message)
+            try:
+                stand_ins[student] = json.dumps(stand_in(release, sources[student], outcome.report, outcome.message), ensure_ascii=True, indent=1)
+            except Exception as exc:  # noqa: BLE001 - the row and the scores still get written
+                outcome.message += f"; no stand-in notebook ({type(exc).__name__})"
+    try:
+        corrected, failed = in_fresh_worker(reconcile, course, chosen, {student: outcome.report for student, outcome in outcomes.items()}, stand_ins)
+    except CourseError as exc:
+        corrected, failed = {}, {student: str(exc) for student in outcomes}
+    for student, outcome in outcomes.items():
+        outcome.corrected = corrected.get(student, [])
+        outcome.not_recorded = one_line(failed.get(student, ""))
     log_outcomes(course, assignment, outcomes)
     return outcomes

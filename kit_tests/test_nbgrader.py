@@ -102,6 +102,7 @@ def course(kit, tmp_path_factory):
     code["zed"] = dict(reference, runner=RUNNER_BUG + DETACHED.format(course=course))
     for name in ("gus", "hal", "ivy", "lee", "max", "ned", "zed"):
         notebooks[name] = fill_notebook(release, code[name])
+    hostile_notebooks(release, reference, code, notebooks)
     for name, nb in notebooks.items():
         folder = course / "submitted" / name / "coop"
         folder.mkdir(parents=True)
@@ -109,6 +110,8 @@ def course(kit, tmp_path_factory):
     (course / "submitted" / "jay" / "coop").mkdir(parents=True)
     (course / "submitted" / "jay" / "coop" / NOTEBOOK).write_text('{"cells": [ this is not json')
     (course / "submitted" / "kim" / "coop").mkdir(parents=True)
+    (course / "submitted" / "ole" / "coop").mkdir(parents=True)  # JSON nested too deep for Python's parser
+    (course / "submitted" / "ole" / "coop" / NOTEBOOK).write_text("[" * 100_000 + "]" * 100_000)
     (course / "submitted" / "lee" / "coop" / "conftest.py").write_text("import os\nos._exit(0)\n")
     (course / "submitted" / "lee" / "coop" / "notes.txt").write_text("extra file")
     honest = {name: course / "submitted" / name for name in ("ref", "bob", "carol", "dave", *PLAIN_TAMPERING)}
@@ -133,6 +136,47 @@ def formgrader_submissions(course: str, assignment: str) -> list[dict]:
 
     api = NbGraderAPI(coursedir=CourseDirectory(root=course))
     return [{"student": row["student"], "autograded": row["autograded"], "score": row["score"]} for row in api.get_submissions(assignment)]
+
+
+def code_cell(source: str, nbgrader=None) -> dict:
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    if nbgrader is not None:
+        cell["metadata"]["nbgrader"] = nbgrader
+    return cell
+
+
+def hostile_notebooks(release, reference, code, notebooks):
+    """Notebooks from the attack review of the nbgrader path; each must get a row and exactly its code's score."""
+    # pia: a cell too deep for Python's parser, and a cell whose nbgrader metadata is a string
+    code["pia"] = dict(reference)
+    notebooks["pia"] = fill_notebook(release, reference)
+    notebooks["pia"]["cells"] += [code_cell("x = " + "+".join(["1"] * 100_000)), code_cell("y = 1", nbgrader="x")]
+    # quin: a check cell's grade_id renamed to a lone surrogate and an escape sequence, so nbgrader cannot grade it
+    code["quin"] = dict(reference)
+    notebooks["quin"] = fill_notebook(release, reference)
+    for cell in notebooks["quin"]["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "task-id_assignment":
+            cell["metadata"]["nbgrader"]["grade_id"] = "\ud800\x1b[31m"
+    # rex: script for the instructor's browser in a kernel output
+    code["rex"] = dict(reference)
+    notebooks["rex"] = fill_notebook(release, reference)
+    notebooks["rex"]["cells"].append(code_cell(
+        "from IPython.display import HTML, Javascript, display\n"
+        "display(HTML('<script>alert(1)</script>'))\ndisplay(Javascript('alert(2)'))"
+    ))
+    # sam: stub solution cells; the real code hidden in locked check cells (nbgrader restores those)
+    code["sam"] = None
+    notebooks["sam"] = fill_notebook(release, {})
+    for cell in notebooks["sam"]["cells"]:
+        exercise, _, check = cell["metadata"].get("nbgrader", {}).get("grade_id", "").partition("-")
+        if check and exercise in reference:
+            cell["source"] = reference[exercise] + "\n_ = " + repr("".join(cell["source"]))
+    # tom: the stub scheduler, like the stub notebook; his kernel must not see anyone else's report
+    code["tom"] = dict(reference, scheduler=None)
+    notebooks["tom"] = fill_notebook(release, {k: v for k, v in reference.items() if k != "scheduler"})
+    notebooks["tom"]["cells"].append(code_cell(
+        "import glob, json\nprint('REPORT KEYS', sorted({k for f in glob.glob('/reports/*.json') for k in json.load(open(f))}))"
+    ))
 
 
 def gradebook_scores(course: Path, assignment: str = "coop") -> dict[str, dict[str, float]]:
@@ -171,17 +215,42 @@ def test_every_student_has_a_full_row(course, kit):
         assert set(cells) == {check.key for check in kit.manifest.part(1).checks}, student
 
 
-@pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned", "ray", "zed"])
+@pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned", "ray", "zed",
+                                     "pia", "quin", "rex", "sam", "tom"])
 def test_gradebook_matches_coopkit_grade_cell_by_cell(course, kit, student, tmp_path):
-    code = course["code"][student] if student != "stub" else {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.part(1).exercises}
+    stubs = {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.part(1).exercises}
+    code = course["code"][student] if student not in ("stub", "sam") else stubs
+    code = {name: stubs[name] if source is None else source for name, source in code.items()}
     assert gradebook_scores(course["dir"])[student] == sandbox_scores(kit, code, tmp_path)
 
 
 def test_unreadable_and_missing_notebooks_score_zero_with_a_message(course, kit):
     scores = gradebook_scores(course["dir"])
-    for student in ("jay", "kim"):
+    for student in ("jay", "kim", "ole"):
         assert all(score == 0 for score in scores[student].values())
         assert not course["outcomes"][student].nbgrader_ok and course["outcomes"][student].message
+
+
+def test_what_a_kernel_displays_reaches_no_browser_as_script(course):
+    """rex displayed HTML and JavaScript: the autograded notebook keeps plain text only, and the feedback page has no script."""
+    nb = json.loads((course["dir"] / "autograded" / "rex" / "coop" / NOTEBOOK).read_text())
+    kinds = {kind for cell in nb["cells"] for out in cell.get("outputs", []) for kind in out.get("data", {})}
+    assert kinds and kinds <= {"text/plain", "image/png"}
+    assert "<script>alert" not in (course["dir"] / "feedback" / "rex" / "coop" / f"{NOTEBOOK_ID}.html").read_text()
+
+
+def test_a_kernel_sees_only_its_own_exercise_reports(course):
+    """tom left the same stub as the stub notebook: his kernel's reports are slices of one exercise, no names, no scores of others."""
+    nb = json.loads((course["dir"] / "autograded" / "tom" / "coop" / NOTEBOOK).read_text())
+    printed = [out["text"] for cell in nb["cells"] for out in cell.get("outputs", []) if "REPORT KEYS" in "".join(out.get("text", ""))]
+    assert printed and "".join(printed[0]).strip() == "REPORT KEYS ['exercises']"
+
+
+def test_odd_notebooks_are_explained_on_one_printable_line(course):
+    """quin's renamed grade_id holds a lone surrogate and an escape sequence: the status is one escaped line."""
+    message = course["outcomes"]["quin"].message
+    assert "\x1b" not in message and "\n" not in message and "\\ud800" in message and "task-id_assignment was deleted" in message
+    assert course["outcomes"]["quin"].not_recorded == "" and course["outcomes"]["ole"].message
 
 
 @pytest.mark.parametrize(("student", "cause"), [
@@ -197,7 +266,7 @@ def test_ungradable_notebooks_are_explained_and_still_shown(course, student, cau
     assert f"coop {student!r}: {outcome.score} nbgrader could not grade it: {cause}" in log
     assert outcome.score == ("0/25" if student != "ray" else "22/25")
     stand_in = json.loads((course["dir"] / "autograded" / student / "coop" / NOTEBOOK).read_text())
-    assert cause in "".join(stand_in["cells"][0]["source"])
+    assert cause in "".join(stand_in["cells"][0]["source"]).replace("\\", "")  # shown as text: markdown escapes
     feedback = (course["dir"] / "feedback" / student / "coop" / f"{NOTEBOOK_ID}.html").read_text()
     assert "nbgrader could not grade the submitted notebook" in feedback and "points" in feedback
     listed = {row["student"]: row for row in course["formgrader"]}

@@ -1,7 +1,8 @@
 """Check cells' outputs, written from the sandboxed grader's report (never from what a kernel printed).
 
-``kernel_outputs_checked`` makes what the kernel sent safe to keep: every
-output at most ``OUTPUT_BYTES``, and a notebook that validates.
+``kernel_outputs_checked`` makes what the kernel sent safe to keep: plain
+text and PNG only, every output at most ``OUTPUT_BYTES``, and a notebook that
+validates.
 
 A check cell's output is its feedback and then its score as the cell's value,
 which nbgrader's ``SaveAutoGrades`` reads as partial credit; a cell whose
@@ -15,6 +16,11 @@ import json
 import nbformat
 
 OUTPUT_BYTES = 64 * 1024
+
+
+def exercise_slice(report: dict, exercise: str) -> dict:
+    """The part of a report about one exercise: all a check cell (or a kernel) may see of it."""
+    return {"exercises": {exercise: report["exercises"][exercise]}}
 
 
 def check_outputs(exercise: str, check: str, report: dict) -> list:
@@ -47,14 +53,24 @@ def _too_big(output) -> bool:
     return len(json.dumps(output, ensure_ascii=False)) > OUTPUT_BYTES
 
 
+SAFE_DATA = ("text/plain", "image/png")
+
+
 def kernel_outputs_checked(nb) -> list[str]:
-    """Replace each output the kernel sent that is too big or not valid notebook output by a short note;
-    returns what was replaced, as one line each."""
+    """Keep only plain text and PNG pictures of what the kernel displayed (no HTML, JavaScript or SVG can reach
+    the instructor's browser through formgrader), with no output metadata; replace each output that is too big
+    or not valid notebook output by a short note. Returns what was replaced, as one line each."""
     replaced = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         for n, output in enumerate(cell.get("outputs", [])):
+            if isinstance(output.get("data"), dict):
+                dropped = sorted(set(output["data"]) - set(SAFE_DATA))
+                output["data"] = {kind: value for kind, value in output["data"].items() if kind in SAFE_DATA}
+                output["metadata"] = {}
+                if dropped:
+                    replaced.append(f"cell {index}: dropped {', '.join(dropped)[:80]}")
             if _too_big(output):
                 replaced.append(f"cell {index}: an output over {OUTPUT_BYTES // 1024} KB")
                 cell.outputs[n] = nbformat.v4.new_output("stream", name="stdout", text=f"[coopkit: an output over {OUTPUT_BYTES // 1024} KB was removed]\n")

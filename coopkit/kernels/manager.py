@@ -2,7 +2,8 @@
 
 The kernel's network namespace has only its own loopback, so the manager and
 the kernel talk over unix sockets (ZeroMQ's ``ipc`` transport) in a folder
-bound into the sandbox at the same path. Interrupts are sent as messages on
+bound into the sandbox at the same path. A message over 32 MB from the kernel
+is dropped by ZeroMQ before it is read. Interrupts are sent as messages on
 the control channel: a signal to the launcher would not reach a kernel in
 another PID namespace and session.
 """
@@ -14,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
 from traitlets import Dict
@@ -21,6 +24,7 @@ from traitlets import Dict
 KIT = "/kit"
 SUBMISSION = "/submission"
 REPORTS = "/reports"
+MESSAGE_BYTES = 32 * 1024 * 1024
 
 
 def python_binds() -> list[list[str]]:
@@ -62,3 +66,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
 
     interrupt_kernel = run_sync(_async_interrupt_kernel)
+
+    def client(self, **kwargs):
+        """A client whose sockets drop any message over ``MESSAGE_BYTES`` (a kernel cannot flood this process)."""
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_BYTES)
+        client = super().client(context=context, **kwargs)
+        client._created_context = True  # the client owns it and destroys it with its channels
+        return client
