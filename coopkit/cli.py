@@ -91,38 +91,54 @@ def _grader_failures(reports: dict) -> int:
 
 
 def cmd_grade_class(args) -> int:
+    import shutil
+    import tempfile
+    import zipfile
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import grading, report
+    from .grading import intake
 
     root, out = Path(args.root), Path(args.out)
-    if not root.is_dir():
+    if root.is_file() and not zipfile.is_zipfile(root):
+        raise UsageProblem(f"{root} is a file, not a zip: give the class folder, or the LMS's bulk-download zip")
+    if not root.is_dir() and not root.is_file():
         raise UsageProblem(f"no folder at {root}: give the folder that holds one subfolder per student")
-    entries = sorted(root.iterdir())
-    folders = {p.name: p for p in entries if p.name not in NOT_STUDENTS and (p.is_dir() or p.is_symlink())}
-    skipped = [p.name for p in entries if p.name not in folders]
-    if not folders:
-        raise UsageProblem(f"{root} has no student subfolders: put each student's files in ROOT/<student>/")
     if out.resolve() == root.resolve() or root.resolve() in out.resolve().parents:
         raise UsageProblem(f"--out {out} is inside {root}: choose an output folder outside the submissions")
-    out.mkdir(parents=True, exist_ok=True)
-    _choose_part(args, list(folders.values()))
-    if skipped:
-        from .grading.report import display_name
+    scratch = Path(tempfile.mkdtemp(prefix="coopkit-intake-"))
+    try:
+        if root.is_file():
+            try:
+                root = intake.unpack_bulk(root, scratch / "bulk")
+            except intake.ZIP_ERRORS as exc:
+                raise UsageProblem(f"{args.root} cannot be unzipped ({exc}): unzip it yourself and give the folder") from None
+        intakes, skipped = intake.gather(root, scratch / "students", find_kit(), NOT_STUDENTS)
+        if not intakes:
+            raise UsageProblem(f"{root} has no student subfolders: put each student's files in ROOT/<student>/ (or a zip, a notebook, an LMS bulk download)")
+        out.mkdir(parents=True, exist_ok=True)
+        folders = {name: found.folder for name, found in intakes.items()}
+        _choose_part(args, list(folders.values()))
+        if skipped:
+            from .grading.report import display_name
 
-        names = ", ".join(display_name(name) for name in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-        print(f"coopkit: skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of {root} that are not student folders: {names}", file=sys.stderr)
-    with _grading_run(args) as run:
-        progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
-        with progress:
-            task = progress.add_task("", total=len(folders))
+            names = ", ".join(display_name(name) for name in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            print(f"coopkit: skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of {root} that are not student folders: {names}", file=sys.stderr)
+        with _grading_run(args) as run:
+            progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
+            with progress:
+                task = progress.add_task("", total=len(folders))
 
-            def done(name, graded):
-                report.write_atomic(out / f"{report.file_label(name)}.json", report.to_json(graded))
-                progress.update(task, advance=1, description=report.escape(f"{graded['submission']}: {graded['score']}/{graded['max_score']}"))
+                def done(name, graded):
+                    graded["status"], graded["message"] = report.submission_status(graded, intakes[name].status, intakes[name].message)
+                    report.write_atomic(out / f"{report.file_label(name)}.json", report.to_json(graded))
+                    progress.update(task, advance=1, description=report.escape(f"{graded['submission']}: {graded['score']}/{graded['max_score']}"))
 
-            reports = grading.grade_folders(run, folders, args.jobs, on_done=done)
-        report.write_atomic(out / "grades.csv", report.class_csv(reports, run.manifest))
+                reports = grading.grade_folders(run, folders, args.jobs, on_done=done)
+            report.write_atomic(out / "grades.csv", report.class_csv(reports, run.manifest))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if not args.quiet:
         from rich.console import Console
 
@@ -132,23 +148,14 @@ def cmd_grade_class(args) -> int:
 
 
 def cmd_report(args) -> int:
-    import json
-
     from rich.console import Console
 
     from . import report
 
-    out = Path(args.out)
-    files = sorted(p for p in out.glob("*.json"))
-    if not files:
-        raise UsageProblem(f"no JSON reports in {out}: run `coopkit grade-class ROOT --out {out}` first")
-    reports = {}
-    for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            reports[path.stem] = data
-        except (ValueError, KeyError):
-            raise UsageProblem(f"{path} is not a coopkit report: remove it or grade again") from None
+    try:
+        reports = report.load_reports(Path(args.out))
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
     part = next(iter(reports.values())).get("part", 1)
     Console().print(report.class_table(reports, find_kit().manifest.part(part)))
     return 0
@@ -179,6 +186,7 @@ def cmd_nbgrader_autograde(args) -> int:
     from rich.table import Table
 
     from . import nbgrader_course
+    from .nbcourse.ungradable import one_line
     from .report import escape, printable
 
     course = Path(args.course)
@@ -206,9 +214,35 @@ def cmd_nbgrader_autograde(args) -> int:
         status = outcome.status_line().partition(" ")[2]
         if outcome.corrected:
             status += f"; {len(outcome.corrected)} score(s) set to the grader's: {', '.join(outcome.corrected[:3])}"
-        table.add_row(escape(student), outcome.score, escape(status))
+        table.add_row(escape(one_line(student)), outcome.score, escape(one_line(status, 2000)))
     Console(soft_wrap=False).print(table)
     print(f"log: {course / nbgrader_course.LOG}; next: nbgrader generate_feedback {args.assignment} && nbgrader export")
+    return 1 if any(outcome.not_recorded for outcome in outcomes.values()) else 0
+
+
+def cmd_export_lms(args) -> int:
+    from . import lms, report
+
+    grades = Path(args.grades_dir)
+    try:
+        reports = report.load_reports(grades)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        if args.export_command == "canvas":
+            part = next(iter(reports.values())).get("part", 1)
+            exported = lms.canvas(reports, Path(args.roster), args.assignment or find_kit().manifest.part_info(part).assignment)
+        else:
+            exported = lms.moodle(reports, Path(args.roster))
+    except lms.RosterProblem as exc:
+        raise UsageProblem(str(exc)) from None
+    out = Path(args.out or grades / f"{args.export_command}.csv")
+    if out.resolve() == Path(args.roster).resolve():
+        raise UsageProblem(f"--out {out} is the roster: choose another file, so the LMS's export stays as it was")
+    report.write_atomic(out, exported.text)
+    for line in exported.warnings:
+        print(f"coopkit: {report.one_line(line)}", file=sys.stderr)
+    print(f"wrote {out}: {exported.matched} of {len(reports)} graded students matched the roster; import it into {args.export_command.capitalize()} as is")
     return 0
 
 
@@ -321,11 +355,19 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--student", action="append", metavar="ID", help="autograde only this student (repeat for more): a late submission")
     auto.set_defaults(func=cmd_nbgrader_autograde)
 
-    export = sub.add_parser("export", help="export the grader for another platform").add_subparsers(dest="export_command", metavar="PLATFORM")
+    export = sub.add_parser("export", help="export the grader (gradescope) or the grades (canvas, moodle) for another platform").add_subparsers(dest="export_command", metavar="PLATFORM")
     gs = export.add_parser("gradescope", help="a Gradescope autograder zip")
     gs.add_argument("--out", default="autograder.zip")
     gs.add_argument("--part", type=int, default=1, help=f"which part the autograder grades: {parts} (default 1)")
     gs.set_defaults(func=cmd_export_gradescope)
+    for platform, roster in (("canvas", "the CSV of Canvas's Grades > Export"), ("moodle", "the assignment's grading worksheet (Download grading worksheet)")):
+        lms = export.add_parser(platform, help=f"grades.csv as {platform.capitalize()}'s own grade-import CSV")
+        lms.add_argument("grades_dir", help="the --out folder of grade-class")
+        lms.add_argument("--roster", required=True, help=f"{roster}: students are matched by its id columns")
+        lms.add_argument("--out", default=None, help=f"the file to write (default: GRADES_DIR/{platform}.csv)")
+        if platform == "canvas":
+            lms.add_argument("--assignment", default=None, help="the Canvas assignment column: an existing header, its name, or a new name (default: the part's assignment)")
+        lms.set_defaults(func=cmd_export_lms)
     gsr = sub.add_parser("gradescope-results", help=argparse.SUPPRESS)
     gsr.add_argument("submission")
     gsr.add_argument("results")

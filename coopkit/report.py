@@ -83,8 +83,40 @@ def print_submission(report: dict, console: Console | None = None) -> None:
     console.print(submission_table(report))
 
 
+MESSAGE_CHARS = 300
+
+
+def one_line(text) -> str:
+    """Printable text on one line, at most ``MESSAGE_CHARS`` long."""
+    text = " ".join(printable(text).split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+
+
+def submission_status(report: dict, intake_status: str = "", intake_message: str = "") -> tuple[str, str]:
+    """``(status, one line)`` of a student's row: why a 0 is a 0, or where the graded files came from.
+
+    The intake's status wins when it found nothing to grade (``nothing_gradable``,
+    ``archive_refused``, ...). Otherwise: ``graded`` when every exercise was,
+    else the exercises' one status (``missing``, ``syntax_error``, ...) or
+    ``partly_graded``, with their messages.
+    """
+    if intake_status not in ("", "found"):
+        return intake_status, one_line(intake_message)
+    exercises = report["exercises"]
+    bad = {name: data for name, data in exercises.items() if data["status"] != "graded"}
+    if not bad:
+        return "graded", one_line(intake_message)
+    if len(bad) == len(exercises) and all(data["status"] == "missing" for data in bad.values()):
+        status, message = "nothing_gradable", f"none of {', '.join(f'{name}.py' for name in exercises)} was handed in, nor a notebook with their solution cells"
+    else:
+        statuses = {data["status"] for data in bad.values()}
+        status = statuses.pop() if len(statuses) == 1 else "partly_graded"
+        message = "; ".join(data["message"] or f"{name}: {data['status']}" for name, data in bad.items())
+    return status, one_line("; ".join(part for part in (message, intake_message) if part))
+
+
 def class_columns(manifest: Manifest) -> list[str]:
-    return ["student"] + [f"{check.exercise}.{check.name}" for check in manifest.checks] + ["total", "max_score", "isolation"]
+    return ["student"] + [f"{check.exercise}.{check.name}" for check in manifest.checks] + ["status", "message", "total", "max_score", "isolation"]
 
 
 def class_rows(reports: dict[str, dict], manifest: Manifest) -> list[list]:
@@ -94,7 +126,8 @@ def class_rows(reports: dict[str, dict], manifest: Manifest) -> list[list]:
         row = [_cell(printable(report["submission"]))]
         for check in manifest.checks:
             row.append(report["exercises"][check.exercise]["checks"][check.name]["score"])
-        rows.append(row + [report["score"], report["max_score"], report.get("isolation", "")])
+        status, message = (report["status"], report["message"]) if "status" in report else submission_status(report)
+        rows.append(row + [_cell(one_line(status)), _cell(one_line(message)), report["score"], report["max_score"], report.get("isolation", "")])
     return rows
 
 
@@ -115,6 +148,7 @@ def class_table(reports: dict[str, dict], manifest: Manifest) -> Table:
     for exercise in manifest.exercises:
         table.add_column(exercise.name, justify="right")
     table.add_column("total", justify="right")
+    table.add_column("status")
     for name in sorted(reports):
         report = reports[name]
         cells = []
@@ -124,8 +158,28 @@ def class_table(reports: dict[str, dict], manifest: Manifest) -> Table:
             if data["status"] != "graded":
                 cell += f" ({data['status'].replace('_', ' ')})"
             cells.append(cell)
-        table.add_row(escape(report["submission"]), *cells, f"{report['score']}/{report['max_score']}")
+        status = report["status"] if "status" in report else submission_status(report)[0]
+        table.add_row(escape(report["submission"]), *cells, f"{report['score']}/{report['max_score']}", escape(status))
     return table
+
+
+def load_reports(folder: Path) -> dict[str, dict]:
+    """``{file stem: report}`` of a grade-class output folder; ``ValueError`` says what is wrong, in one line."""
+    import json
+
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        raise ValueError(f"no JSON reports in {folder}: run `coopkit grade-class ROOT --out {folder}` first")
+    reports = {}
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not {"submission", "exercises", "score", "max_score"} <= set(data):
+            raise ValueError(f"{path} is not a coopkit report: remove it or grade again")
+        reports[path.stem] = data
+    return reports
 
 
 def write_atomic(path: Path, text: str) -> None:

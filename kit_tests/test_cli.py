@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -58,10 +59,16 @@ def test_grade_class_writes_a_row_for_every_student(kit, klass, tmp_path):
     assert [row["student"] for row in rows] == ["ada", "bob", "cy", "dee"]
     totals = {row["student"]: int(row["total"]) for row in rows}
     assert totals == {"ada": 25, "bob": 22, "cy": 20, "dee": 0}
-    assert list(rows[0]) == ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.part(1).checks] + ["total", "max_score", "isolation"]
+    columns = ["student"] + [f"{c.exercise}.{c.name}" for c in kit.manifest.part(1).checks] + ["status", "message", "total", "max_score", "isolation"]
+    assert list(rows[0]) == columns
     for student in totals:
         assert json.loads((out / f"{student}.json").read_text())["score"] == totals[student]
     assert "missing" in (out / "dee.json").read_text()
+    # a 0 says why it is a 0
+    statuses = {row["student"]: (row["status"], row["message"]) for row in rows}
+    assert statuses["ada"] == ("graded", "") and statuses["dee"][0] == "nothing_gradable" and "empty" in statuses["dee"][1]
+    table = subprocess.run(COOPKIT + ["report", str(out)], check=False, capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"))
+    assert table.returncode == 0 and "nothing_gradable" in table.stdout
 
 
 @pytest.mark.parametrize(

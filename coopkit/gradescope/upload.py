@@ -54,15 +54,18 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
 
 
-def notebook_modules(path: Path, kit: Kit, part: int) -> dict[str, str]:
-    """``{exercise: module source}`` from the notebook's solution cells (by grade_id), for ``part``'s exercises."""
+def notebook_modules(path: Path, kit: Kit, part: int | None) -> dict[str, str]:
+    """``{exercise: module source}`` from the notebook's solution cells (by grade_id), for ``part``'s exercises (every part's: None).
+
+    Shared with ``coopkit grade-class`` (grading/intake.py), which reads notebooks before it knows the part.
+    """
     import nbformat
 
     name = display_name(path.name)
     fix = "download it from Jupyter (File > Download) and upload that .ipynb file"
     if path.stat().st_size > NOTEBOOK_BYTES:
         raise UploadProblem(f"The notebook {name} is over {NOTEBOOK_BYTES // 2**20} MB, so it was not graded: clear its outputs, save, and upload it again.")
-    wanted = [exercise.name for exercise in kit.manifest.part(part).exercises]
+    wanted = [exercise.name for exercise in (kit.manifest if part is None else kit.manifest.part(part)).exercises]
     try:
         notebook = nbformat.read(str(path), as_version=4)
         modules = {}

@@ -1,0 +1,298 @@
+"""Step 0 of `coopkit grade-class`: each student's exercise files, however the class handed them in.
+
+A class folder (or an LMS's bulk-download zip) becomes ``{student: folder of <exercise>.py files}`` in a
+private scratch folder. A student is a folder (files at any depth), a zip, a notebook (solution cells
+by nbgrader grade_id, read as the Gradescope upload reads them), Canvas's flat
+``<name>_[LATE_]<userid>_<subid>_<file>`` files, or Moodle's ``<Full Name>_<id>_assignsubmission_file_``
+folder (or flat files). All of it is hostile: nothing is opened through a symbolic link (O_NOFOLLOW),
+archives are read entry by entry with caps on entries, depth, sizes and nesting, no name becomes a
+path outside the scratch folder, and the originals are only read. A problem costs its student only:
+a status and one line saying what was wrong and how to hand it in.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..gradescope.upload import NOTEBOOK_BYTES, UploadProblem, notebook_modules
+from ..report import file_label
+from .precheck import MAX_SOURCE_BYTES, NOT_A_FILE
+from .report import display_name
+
+# a student's intake status: FOUND something to grade, or why not
+FOUND, NOTHING, REFUSED, CROWDED = "found", "nothing_gradable", "archive_refused", "too_many_files"
+UNREADABLE, NOTEBOOK = "unreadable", "notebook_unreadable"
+
+MAX_ENTRIES = 2000              # files, folders and archive entries looked at, per student
+MAX_DEPTH = 8                   # folders deep, archives included
+MAX_NESTING = 2                 # a zip inside a zip, at most
+MAX_ARCHIVE = MAX_UNPACKED = 64 * 1024 * 1024  # one zip file; everything read out of a student's archives
+MAX_NOTEBOOKS = 5
+SKIPPED_DIRS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
+CANVAS = re.compile(r"^(?P<who>[^_/]+?)(?:_LATE)?_(?P<id>\d+)_\d+_(?P<file>.+)$", re.DOTALL)
+MOODLE = re.compile(r"^(?P<who>.+?_\d+)_assignsubmission_[a-z]+_(?P<file>.*)$", re.DOTALL)  # a folder, or flat files
+RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?\.py$", re.DOTALL)  # Canvas renames a second runner.py runner-1.py
+
+
+class Refused(Exception):
+    """An archive (or a student's folder) that is not read at all: one line for the student."""
+
+    def __init__(self, message: str, status: str = REFUSED):
+        super().__init__(message)
+        self.status = status
+
+
+# what reading a zip may raise: refused by a cap, not a zip, corrupt data, an unknown method, encrypted, cut short
+ZIP_ERRORS = (Refused, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, ValueError, OSError)
+
+
+@dataclass
+class Intake:
+    """One student's gradable files (``folder``), and what the intake says about them."""
+
+    folder: Path
+    status: str = FOUND
+    message: str = ""
+
+
+@dataclass
+class _Collector:
+    exercises: frozenset
+    seen: int = 0
+    unpacked: int = 0
+    files: list = field(default_factory=list)     # (kind, key, depth, shown, bytes)
+    others: list = field(default_factory=list)    # shown names of files that are not an exercise
+    problems: list = field(default_factory=list)  # (status, one line)
+
+    def count(self, n: int = 1) -> None:
+        self.seen += n
+        if self.seen > MAX_ENTRIES:
+            raise Refused(f"over {MAX_ENTRIES} files and folders: hand in only the exercise files (or one notebook)", CROWDED)
+
+    def add(self, name: str, shown: str, depth: int, nesting: int, read) -> None:
+        stem = RESUBMITTED.match(name)
+        if stem and stem["stem"] in self.exercises:
+            self.files.append(("py", stem["stem"], depth, shown, read(MAX_SOURCE_BYTES + 1)))  # too big: precheck says so
+        elif name.endswith(".ipynb") and sum(f[0] == "nb" for f in self.files) < MAX_NOTEBOOKS:
+            self.files.append(("nb", name, depth, shown, read(NOTEBOOK_BYTES)))  # too big: notebook_modules says so
+        elif name.lower().endswith(".zip") and nesting < MAX_NESTING:
+            self.archive(read(MAX_ARCHIVE), shown, depth, nesting + 1)
+        else:
+            self.others.append(shown)
+
+    def folder(self, dir_fd: int, shown: str, depth: int) -> None:
+        entries = []
+        with os.scandir(dir_fd) as listing:
+            for entry in listing:
+                self.count()
+                entries.append(entry)
+        for entry in sorted(entries, key=lambda e: e.name):
+            path = f"{shown}{entry.name}"
+            if entry.is_symlink():
+                self.problems.append((NOT_A_FILE, f"{display_name(path)} is a symbolic link, so it was not read"))
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIPPED_DIRS and depth < MAX_DEPTH:
+                    self.guarded(path, lambda name=entry.name, path=path: self.subfolder(dir_fd, name, path + "/", depth + 1))
+            elif entry.is_file(follow_symlinks=False):
+                self.guarded(path, lambda name=entry.name, path=path: self.add(name, path, depth, 0, lambda cap: read_at(dir_fd, name, cap)))
+
+    def guarded(self, path: str, read) -> None:
+        """``read()``; a file or folder that cannot be read is skipped, with a line saying so."""
+        try:
+            read()
+        except OSError as exc:
+            self.problems.append((UNREADABLE, f"{display_name(path)} cannot be read ({exc.strerror or type(exc).__name__}), so it was skipped"))
+
+    def subfolder(self, dir_fd: int, name: str, shown: str, depth: int) -> None:
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        try:
+            self.folder(fd, shown, depth)
+        finally:
+            os.close(fd)
+
+    def archive(self, data: bytes, shown: str, depth: int, nesting: int) -> None:
+        """A zip's entries, as if it were a folder; a bad zip adds nothing and one problem line."""
+        mark = (len(self.files), len(self.others))
+        try:
+            if len(data) > MAX_ARCHIVE:
+                raise Refused(f"it is over {MAX_ARCHIVE // 2**20} MB")
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                infos = archive.infolist()
+                self.count(len(infos))
+                for info in infos:
+                    parts = _member_parts(info)
+                    if not info.is_dir() and not SKIPPED_DIRS & set(parts) and len(parts) + depth <= MAX_DEPTH:
+                        self.add(parts[-1], f"{shown}/{'/'.join(parts)}", depth + len(parts), nesting,
+                                 lambda cap, info=info: self.member(archive, info, cap))
+        except ZIP_ERRORS as exc:
+            del self.files[mark[0]:], self.others[mark[1]:]
+            why = f"was not opened: {exc}" if isinstance(exc, Refused) else f"cannot be unzipped ({type(exc).__name__}: {' '.join(str(exc).split())[:100]})"
+            self.problems.append((getattr(exc, "status", REFUSED), f"{display_name(shown)} {why}; zip your folder again with a plain zip tool"))
+
+    def member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+        """An entry's bytes, at most ``cap`` + 1 of them, whatever its header claims."""
+        with archive.open(info) as stream:
+            data = stream.read(cap + 1)
+        self.unpacked += len(data)
+        if len(data) > cap or self.unpacked > MAX_UNPACKED:
+            limit = f"{cap // 1024} KB" if len(data) > cap else f"{MAX_UNPACKED // 2**20} MB in all"
+            raise Refused(f"{display_name(info.filename)} unpacks to over {limit} (a zip bomb?)")
+        return data
+
+
+def _member_parts(info: zipfile.ZipInfo) -> list[str]:
+    name = info.filename.replace("\\", "/")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name) or not parts:
+        raise Refused(f"its entry {display_name(info.filename)!r} points outside the archive")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise Refused(f"its entry {display_name(info.filename)!r} is a symbolic link")
+    if info.flag_bits & 0x1:
+        raise Refused("it is encrypted")
+    return parts
+
+
+def read_at(dir_fd: int, name: str, cap: int) -> bytes:
+    """A regular file's first ``cap`` + 1 bytes, never through a symbolic link."""
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused(f"{display_name(name)} is not a regular file")
+        data = bytearray()
+        while len(data) <= cap and (chunk := os.read(fd, min(1 << 20, cap + 1 - len(data)))):
+            data += chunk
+        return bytes(data)
+    finally:
+        os.close(fd)
+
+
+def unpack_bulk(archive: Path, dest: Path) -> Path:
+    """A bulk-download zip as the class folder ``dest``: .py, .ipynb, .zip entries capped, others empty; or ``Refused``."""
+    total = 0
+    with zipfile.ZipFile(archive) as bulk:
+        if len(bulk.infolist()) > MAX_ENTRIES * 50:
+            raise Refused(f"{display_name(archive.name)} has over {MAX_ENTRIES * 50} entries: unzip it and grade the folder")
+        for info in bulk.infolist():
+            parts, data = _member_parts(info), b""
+            target = dest.joinpath(*parts)  # the parts hold no "..", "/" or drive, and dest is new: it stays inside
+            if not info.is_dir() and parts[-1].lower().endswith((".py", ".ipynb", ".zip")):
+                with bulk.open(info) as source:
+                    data = source.read(MAX_ARCHIVE + 1)  # too big: the intake says so, for this student only
+                total += len(data)
+            if total > MAX_UNPACKED * 50:
+                raise Refused(f"{display_name(archive.name)} unpacks to over {MAX_UNPACKED * 50 // 2**30} GB: unzip it and grade the folder")
+            try:
+                (target if info.is_dir() else target.parent).mkdir(parents=True, exist_ok=True)
+                if not info.is_dir():
+                    with target.open("xb") as sink:
+                        sink.write(data)
+            except (OSError, ValueError):
+                continue  # a name this system cannot hold, or held twice: that entry only
+    return dest
+
+
+def students(root: Path, ignore: set[str]) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """``({student: [(entry of root, name of the file in it)]}, entries that are nobody's)``."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    skipped = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        moodle, canvas = MOODLE.match(name := entry.name), CANVAS.match(name)
+        if name in ignore:
+            skipped.append(name)
+        elif entry.is_dir(follow_symlinks=False) or entry.is_symlink():
+            found.setdefault(moodle["who"] if moodle and not moodle["file"] else name, []).append((name, ""))
+        elif (moodle or canvas) and entry.is_file(follow_symlinks=False):
+            who, file = (moodle["who"], moodle["file"]) if moodle else (f"{canvas['who']}_{canvas['id']}", canvas["file"])
+            found.setdefault(who, []).append((name, file))
+        elif name.lower().endswith((".zip", ".ipynb")):
+            found.setdefault(name.rsplit(".", 1)[0], []).append((name, name))
+        else:
+            skipped.append(name)
+    return found, skipped
+
+
+def gather(root: Path, scratch: Path, kit, ignore: set[str]) -> tuple[dict[str, Intake], list[str]]:
+    """``({student: Intake}, entries of root that are no student's)``: every student found gets an Intake."""
+    found, skipped = students(root, ignore)
+    exercises = frozenset(exercise.name for exercise in kit.manifest.exercises)
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        intakes = {}
+        for index, (student, entries) in enumerate(sorted(found.items())):
+            (scratch / str(index)).mkdir(parents=True)
+            intakes[student] = _one(root_fd, entries, scratch / str(index), kit, _Collector(exercises))
+        return intakes, skipped
+    finally:
+        os.close(root_fd)
+
+
+def _one(root_fd: int, entries: list[tuple[str, str]], folder: Path, kit, seen: _Collector) -> Intake:
+    try:
+        for entry, as_name in entries:
+            if as_name:
+                seen.add(as_name, as_name, 0, 0, lambda cap, entry=entry: read_at(root_fd, entry, cap))
+                continue
+            try:
+                seen.subfolder(root_fd, entry, "", 0)
+            except OSError:
+                return Intake(folder, NOT_A_FILE, "the submission folder is a symbolic link or cannot be opened, so nothing in it was read: hand in a plain folder")
+    except Refused as exc:
+        return Intake(folder, exc.status, f"the submission was not read: {exc}")
+    except (OSError, RecursionError, ValueError) as exc:
+        return Intake(folder, UNREADABLE, f"the submission cannot be read ({type(exc).__name__}): hand in a plain folder or zip of your files")
+    return _write(seen, folder, kit)
+
+
+def _write(seen: _Collector, folder: Path, kit) -> Intake:
+    """Choose each exercise's file (the folder with the most of them, then the shallowest) and write it to ``folder``."""
+    notes = [line for _, line in seen.problems]
+    python = [f for f in seen.files if f[0] == "py"]
+    where = [str(PurePosixPath(f[3]).parent) for f in python]
+    chosen = {}
+    for kind, key, depth, shown, data in sorted(python, key=lambda f: (-where.count(str(PurePosixPath(f[3]).parent)), f[2], f[3])):
+        chosen.setdefault(key, (shown, data))
+    for exercise, (shown, data) in chosen.items():
+        (folder / f"{exercise}.py").write_bytes(data)
+    places = sorted({str(PurePosixPath(shown).parent) for shown, _ in chosen.values()} - {"."})
+    if places:
+        notes.insert(0, f"files found in {', '.join(display_name(p) + '/' for p in places[:3])}")
+    if not chosen:
+        read, problem = _notebooks(seen, folder, kit, chosen)
+        notes = read + notes
+        if problem and not chosen:
+            return Intake(folder, NOTEBOOK, "; ".join(notes))
+    if chosen or seen.problems:
+        return Intake(folder, FOUND if chosen else seen.problems[0][0], "; ".join(notes))
+    others = ", ".join(display_name(name) for name in seen.others[:3]) + (", ..." if len(seen.others) > 3 else "")
+    return Intake(folder, NOTHING, f"no exercise file and no notebook found ({f'only {others}' if others else 'the submission is empty'})")
+
+
+def _notebooks(seen: _Collector, folder: Path, kit, chosen: dict) -> tuple[list[str], bool]:
+    """Read the notebooks (the course's own first): ``(notes, whether one could not be read)``."""
+    course = {part.notebook for part in kit.manifest.assignments}
+    books = sorted((f for f in seen.files if f[0] == "nb"), key=lambda f: (f[1] not in course, f[2], f[3]))
+    notes, problem = [], False
+    for index, (_, name, _, shown, data) in enumerate(books):
+        path = folder / "notebooks" / str(index) / f"{file_label(name.removesuffix('.ipynb'))}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+        try:
+            modules = notebook_modules(path, kit, None)
+        except UploadProblem as exc:
+            notes.append(str(exc).replace(display_name(path.name), display_name(shown)))
+            problem = True
+            continue
+        used = [exercise for exercise in modules if exercise not in chosen]
+        for exercise in used:
+            chosen[exercise] = (shown, modules[exercise].encode("utf-8", "replace"))
+            (folder / f"{exercise}.py").write_bytes(chosen[exercise][1])
+        if used:
+            notes.append(f"graded the notebook {display_name(shown)}")
+    return notes, problem

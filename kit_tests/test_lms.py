@@ -1,0 +1,113 @@
+"""`coopkit export canvas|moodle`: grades.csv as the LMS's own import file, matched by the roster the LMS exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from .test_cli import coopkit
+
+# Canvas: Grades > Export > Export Current Gradebook View. The identity columns, then one column per
+# assignment ("Name (assignment id)") and the computed score columns; the first row gives Points Possible.
+CANVAS_EXPORT = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,coop (5501),Quiz 1 (5502),Current Score,Final Score\r\n"
+    "    Points Possible,,,,,50.00,10.00,(read only),(read only)\r\n"
+    '"Smith, John",123,S0123,jsmith,CS 101,,8.00,80,80\r\n'
+    '"Doe, Ada",777,S0777,adoe,CS 101,,9.00,90,90\r\n'
+    '"Roe, Rick",888,S0888,rroe,CS 101,,7.00,70,70\r\n'
+)
+# Moodle: the assignment's "Download grading worksheet" (Identifier is "Participant <id>").
+MOODLE_WORKSHEET = (
+    "Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+    "Last modified (submission),Last modified (grade),Feedback comments\r\n"
+    'Participant 4242,Jane Doe,jane@uni.example,Submitted for grading,,100.00,Yes,"Monday, 1 June 2026, 10:00 AM",-,\r\n'
+    "Participant 5150,Kim Lee,klee@uni.example,Submitted for grading,,100.00,Yes,-,-,\r\n"
+    "Participant 6000,Nobody Here,nobody@uni.example,No submission,,100.00,Yes,-,-,\r\n"
+)
+
+
+def fake_report(name: str, score: int, max_score: int = 25) -> dict:
+    return {"submission": name, "score": score, "max_score": max_score, "part": 1, "seed": 1, "isolation": "bubblewrap",
+            "status": "graded", "message": "", "exercises": {}}
+
+
+@pytest.fixture
+def grades(tmp_path) -> Path:
+    """A grade-class output folder: Canvas-named, Moodle-named, login- and email-named students, and a stranger."""
+    out = tmp_path / "grades"
+    out.mkdir()
+    for name, score in [("smithjohn_123", 22), ("doeada_777", 25), ("Jane Doe_4242", 20), ("klee", 25), ("stranger", 11)]:
+        (out / f"{name.replace(' ', '_')}.json").write_text(json.dumps(fake_report(name, score)))
+    (out / "grades.csv").write_text("student\n")
+    return out
+
+
+def roster(tmp_path, text: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())  # LMS exports often start with a BOM
+    return path
+
+
+def test_canvas_import_has_canvas_columns_and_points_row(grades, tmp_path):
+    out = tmp_path / "canvas.csv"
+    result = coopkit("export", "canvas", grades, "--roster", roster(tmp_path, CANVAS_EXPORT, "gradebook.csv"), "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "coop (5501)"]
+    assert rows[1] == ["    Points Possible", "", "", "", "", "50"]
+    # scaled to the assignment's 50 points: 22/25 -> 44, 25/25 -> 50; a roster student without a row stays blank
+    assert rows[2:] == [["Smith, John", "123", "S0123", "jsmith", "CS 101", "44"], ["Doe, Ada", "777", "S0777", "adoe", "CS 101", "50"],
+                        ["Roe, Rick", "888", "S0888", "rroe", "CS 101", ""]]
+    lines = result.stderr.strip().splitlines()
+    assert sorted(line.split(" ")[1] for line in lines) == ["Jane", "Roe,", "klee", "stranger"]
+    assert any("stranger (11/25) matches no roster row" in line for line in lines)
+    assert "2 of 5" in result.stdout
+
+
+def test_canvas_new_assignment_column_and_login_match(grades, tmp_path):
+    text = CANVAS_EXPORT.replace("jsmith", "klee")
+    result = coopkit("export", "canvas", grades, "--roster", roster(tmp_path, text, "gradebook.csv"), "--assignment", "Homework 1")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO((grades / "canvas.csv").read_text(encoding="utf-8"))))
+    assert list(rows[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework 1"]
+    assert rows[0]["Homework 1"] == "25"  # points possible: the kit's own when the column is new
+    by_id = {row["ID"]: row["Homework 1"] for row in rows[1:]}
+    # smithjohn_123 names Canvas ID 123 and the klee folder its SIS Login ID: the same roster row, so the second is left out
+    assert by_id == {"123": "25", "777": "25", "888": ""}  # klee comes first (by name), so smithjohn_123's 22 is left out
+    assert "smithjohn_123 (22/25) names the same roster row as klee" in result.stderr
+
+
+def test_the_roster_is_never_overwritten(grades, tmp_path):
+    path = roster(tmp_path, MOODLE_WORKSHEET, "worksheet.csv")
+    before = path.read_bytes()
+    result = coopkit("export", "moodle", grades, "--roster", path, "--out", path)
+    assert result.returncode == 2 and "is the roster" in result.stderr and path.read_bytes() == before
+
+
+def test_moodle_worksheet_keeps_every_column_and_fills_grade(grades, tmp_path):
+    out = tmp_path / "moodle.csv"
+    result = coopkit("export", "moodle", grades, "--roster", roster(tmp_path, MOODLE_WORKSHEET, "worksheet.csv"), "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    original = list(csv.DictReader(io.StringIO(MOODLE_WORKSHEET)))
+    assert list(rows[0]) == list(original[0])
+    assert [row["Grade"] for row in rows] == ["80.00", "100.00", ""]  # scaled to Maximum Grade 100; no row: unchanged
+    for got, was in zip(rows, original):
+        assert {k: v for k, v in got.items() if k != "Grade"} == {k: v for k, v in was.items() if k != "Grade"}
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 4  # smithjohn_123, doeada_777, stranger: no row; Nobody Here: no grade
+    assert any("Nobody Here (Participant 6000) has no grade-class row" in line for line in lines)
+
+
+@pytest.mark.parametrize("platform, text, words", [
+    ("canvas", "Name,Score\nx,1\n", "no Student, ID, Section column"),
+    ("moodle", "Full name,Grade\nx,1\n", "no Identifier column"),
+])
+def test_a_roster_of_the_wrong_kind_is_one_line(grades, tmp_path, platform, text, words):
+    result = coopkit("export", platform, grades, "--roster", roster(tmp_path, text, "r.csv"))
+    assert result.returncode == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Download" in result.stderr or "Export" in result.stderr
