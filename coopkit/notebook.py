@@ -40,6 +40,13 @@ def strip_relative_imports(source: str) -> str:
     return RELATIVE_IMPORT.sub("", source)
 
 
+def leftover_imports(module_source: str) -> list[str]:
+    """The relative import lines a cell brought itself (copied from a module file), as ``cell_to_module`` kept them."""
+    if module_source.startswith(IMPORTS_NOTE):
+        return []
+    return [line.rstrip("\n") for line in RELATIVE_IMPORT.findall(module_source)]
+
+
 class NotebookCheckFailed(AssertionError):
     """A check failed; the message is written for the student."""
 
@@ -48,7 +55,7 @@ def defined_names(source: str) -> set[str]:
     """Top-level functions and classes a piece of code defines."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
 
@@ -96,6 +103,30 @@ def sources_from_cells(cells: list[str], kit: Kit | None = None, part: int | Non
     return found
 
 
+def nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata, or ``{}`` when the cell or its metadata is not what nbgrader writes."""
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    found = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def solution_sources(nb: dict, kit: Kit | None = None, part: int | None = None) -> dict[str, str]:
+    """``{exercise: module source}`` from a graded notebook: each exercise's solution cell, found by its nbgrader
+    grade_id (whatever the cell's type; the first such cell, as nbgrader keeps it), turned into a module. Nothing
+    else of the notebook is graded, so code hidden in other cells earns nothing."""
+    kit = kit or find_kit()
+    exercises = {e.name for e in (kit.manifest.part(part) if part is not None else kit.manifest).exercises}
+    found = {}
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if meta.get("solution") is True and isinstance(grade_id, str) and grade_id in exercises and grade_id not in found:
+            source = cell.get("source", "")
+            source = "".join(part for part in source if isinstance(part, str)) if isinstance(source, list) else str(source)
+            found[grade_id] = cell_to_module(grade_id, source, kit)
+    return found
+
+
 def _history() -> list[str]:
     try:
         shell = get_ipython()  # noqa: F821 - defined inside IPython kernels
@@ -119,6 +150,9 @@ def check_public(exercise: str, check: str) -> None:
     sources = sources_from_cells(_history(), kit, kit.manifest.exercise(exercise).part)
     if exercise not in sources:
         raise NotebookCheckFailed(f"no cell defines the {exercise} exercise yet: run its code cell first")
+    for line in leftover_imports(sources[exercise]):
+        print(f"note: delete `{line}` from your {exercise} cell: it is for module files and raises ImportError in a notebook, "
+              "where the cells above already define those names.")
     with tempfile.TemporaryDirectory(prefix="coopkit-nb-") as scratch:
         run = publictests.run(kit, exercise, impl=_write_folder(sources, Path(scratch) / "code"))
     if not run.ran:

@@ -21,12 +21,19 @@ c.Autograde.autograde_preprocessors = [
 ]
 # A cell's time limit: the check cells only show reports computed outside the kernel.
 c.Execute.timeout = 60
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.code_stub = {"python": "# TODO: write your code here\nraise NotImplementedError()"}
 # Deleted check cells come back, and get their grader's score like every other check cell.
 c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
-# `nbgrader zip_collect ASSIGNMENT`: files in downloaded/ASSIGNMENT/archive/ (zips are unpacked) named
-# <student id>_<anything><notebook>.ipynb, as LMS bulk downloads name them (the id is the text before the
-# first underscore: rename the files if your LMS puts something else there).
-c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_[^/]*?(?P<file_id>cooperative_multitasking|event_loop)\.ipynb$"
+# formgrader and generate_feedback render submitted notebooks as HTML: sanitized, so a student's markdown or
+# output cannot run script in the instructor's browser.
+c.HTMLExporter.sanitize_html = True
+# `nbgrader zip_collect ASSIGNMENT`: the LMS's download in downloaded/ASSIGNMENT/archive/ (zips are unpacked).
+# The student id is the text before the first underscore of a file named <id>_<anything><notebook>.ipynb (Canvas)
+# or of a folder named <id>_..._assignsubmission_file_ holding the notebook (Moodle), at the top of the download or
+# of one zip in it whose name has no underscore (unzip a download whose name has one). A file found deeper (inside a student's own zip) is skipped, so no upload can file a notebook
+# under a classmate's name.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/extracted/(?:[^/_]+/)??(?P<student_id>[^/_]+)_(?:[^/]*?|[^/]*_assignsubmission_file_/[^/]*?)(?P<file_id>cooperative_multitasking|event_loop)\.ipynb$"
+)

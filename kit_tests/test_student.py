@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from coopkit.authoring import regions
-from coopkit.authoring.bundle import build_bundle
+from coopkit.authoring.bundle import build_bundle, install_venv
 
 from .conftest import reference_source
 
@@ -61,8 +61,7 @@ def test_a_new_student_sets_up_with_the_readmes_two_commands(kit, bundle):
     """On a fresh virtual environment: install, run the tests, see every stub fail politely."""
     readme = (bundle / "README.md").read_text()
     assert "python3 -m venv .venv && .venv/bin/pip install -e ." in readme and ".venv/bin/pytest" in readme
-    subprocess.run([sys.executable, "-m", "venv", ".venv"], cwd=bundle, check=True)
-    install = subprocess.run([".venv/bin/pip", "install", "--quiet", "--disable-pip-version-check", "-e", "."], cwd=bundle, capture_output=True, text=True)
+    install = install_venv(bundle)
     assert install.returncode == 0, install.stderr[-2000:]
     run = subprocess.run([".venv/bin/pytest"], cwd=bundle, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from .. import nbbuild
@@ -48,7 +50,10 @@ packages = ["coopkit", "coopkit.student"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
-addopts = "-p no:cacheprovider -rN -p coopkit.plugin -p coopkit.progress"
+# -q: one line of progress letters, the coopkit summary says the rest (`pytest -v`: one line per test).
+# --tb=native and no anyio plugin (watchfiles brings anyio): a faster start and a faster failure report;
+# coopkit writes the failure reports of the public tests itself.
+addopts = "-q --tb=native -p no:cacheprovider -p no:anyio -rN -p coopkit.plugin -p coopkit.progress"
 timeout = 10
 """
 
@@ -90,6 +95,20 @@ to type `pytest` and `coopkit` directly.
 
 Your teacher grades with hidden tests that check more cases than the public
 ones: write code that works for any input, not just the examples.
+
+## In Jupyter (optional)
+
+The same lessons and exercises come as notebooks, one per part, in `notebook/`:
+
+```sh
+.venv/bin/pip install -e '.[notebook]'
+.venv/bin/jupyter lab notebook/
+```
+
+The `notebook` extra installs JupyterLab and matplotlib, which draws the
+scheduler's timeline (without it the notebook prints the timeline as text and
+says so). Run the cells in order; the check cells under each exercise's code
+cell run its public tests.
 """
 
 
@@ -141,3 +160,10 @@ def build_bundle(kit: Kit, out: Path) -> Path:
     for assignment in kit.manifest.assignments:
         (out / "notebook" / assignment.notebook).write_text(student_notebook(kit, assignment), encoding="utf-8")
     return out
+
+
+def install_venv(bundle: Path, extras: str = "") -> subprocess.CompletedProcess:
+    """What the bundle's README tells a new student: ``python3 -m venv .venv && .venv/bin/pip install -e .``."""
+    subprocess.run([sys.executable, "-m", "venv", ".venv"], cwd=bundle, check=True)
+    return subprocess.run([".venv/bin/pip", "install", "--quiet", "--disable-pip-version-check", "-e", f".{extras}"],
+                          cwd=bundle, capture_output=True, text=True)

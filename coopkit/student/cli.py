@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from ..manifest import ManifestError
 from ..paths import find_kit
 from ..states import FAILED, PASSED, TODO
@@ -20,16 +22,17 @@ MARKS = {PASSED: "[green]✔ passed[/green]", FAILED: "[red]✘ failed[/red]", T
 
 def cmd_status(args) -> int:
     from rich.console import Console
-    from rich.progress_bar import ProgressBar
     from rich.table import Table
+
+    from .screen import progress_bar
 
     kit = find_kit()
     states = student.public_states(kit)
     manifest = kit.manifest
     earned = sum(c.points for c in manifest.checks if states.get((c.exercise, c.name)) == PASSED)
     console = Console()
-    console.print(f"[bold]{manifest.title}[/bold]: {earned}/{manifest.points} points from the public tests")
-    console.print(ProgressBar(total=manifest.points, completed=earned, width=50))
+    console.print(f"[bold]{escape(manifest.title)}[/bold]: {earned}/{manifest.points} points from the public tests")
+    console.print(progress_bar(manifest, states))
     table = Table(show_header=True, header_style="bold")
     table.add_column("exercise")
     table.add_column("check")
@@ -44,21 +47,23 @@ def cmd_status(args) -> int:
     if upcoming is None:
         console.print("Every public check passes. The hidden grading suites check more cases: keep your code general.")
     else:
-        console.print(f"Next: [bold]{upcoming.title}[/bold] in exercises/{upcoming.name}.py  (stuck? coopkit hint {upcoming.name})")
+        console.print(f"Next: [bold]{escape(upcoming.title)}[/bold] in exercises/{upcoming.name}.py  (stuck? coopkit hint {upcoming.name})")
     return 0
 
 
 def cmd_hint(args) -> int:
     from rich.console import Console
 
-    hints, total = student.next_hint(find_kit(), args.exercise)
+    kit = find_kit()
+    name = args.exercise or student.saved_current(kit).name
+    hints, total = student.next_hint(kit, name)
     console = Console()
     for number, hint in enumerate(hints, 1):
-        console.print(f"[bold]hint {number}/{total}[/bold] {hint}")
+        console.print(f"[bold]hint {number}/{total}[/bold] {escape(hint)}")
     if len(hints) == total:
-        console.print(f"[dim]that was the last hint for {args.exercise}.[/dim]")
+        console.print(f"[dim]that was the last hint for {name}.[/dim]")
     else:
-        console.print(f"[dim]run `coopkit hint {args.exercise}` again for the next one.[/dim]")
+        console.print(f"[dim]run `coopkit hint {name}` again for the next one.[/dim]")
     return 0
 
 
@@ -74,29 +79,38 @@ def cmd_solution(args) -> int:
     from rich.syntax import Syntax
 
     text = student.solution(find_kit(), args.exercise, force=args.force)
-    Console().print(Syntax(text, "python", line_numbers=False))
+    console = Console()
+    if console.is_terminal:
+        console.print(Syntax(text, "python", line_numbers=False))
+    else:  # piped or saved to a file: the plain source, not padded to the terminal's width
+        sys.stdout.write(text)
     return 0
 
 
 def cmd_watch(args) -> int:
     from rich.console import Console
 
-    console = Console()
+    from . import screen
 
-    def report(event, exercise, output):
+    console = Console()
+    kit = find_kit()
+    last_pass = None
+
+    def report(event, exercise, run):
+        nonlocal last_pass
         if event == "done":
-            console.print("[green]Every exercise passes its public tests. Well done![/green]")
-            return
-        console.rule(f"{exercise.name}: {'passed' if event == 'passed' else 'watching exercises/ for saves'}")
-        tail = output.strip().splitlines()
-        console.print("\n".join(tail[-40:]), markup=False, highlight=False)
-        if event == "passed":
+            screen.done_screen(console, kit.manifest, run)
+        elif event == "passed":
             console.print(f"[green]{exercise.name} passes its public tests: on to the next exercise.[/green]")
+            last_pass = exercise
+        else:
+            screen.watch_screen(console, kit.manifest, exercise, run, passed=last_pass)
+            last_pass = None
         sys.stdout.flush()
 
     console.print("coopkit watch: save a file in exercises/ to rerun its tests; Ctrl-C to stop.")
     try:
-        student.watch(find_kit(), report, poll=True if args.poll else None, stop_after=args.runs)
+        student.watch(kit, report, poll=True if args.poll else None, stop_after=args.runs)
     except KeyboardInterrupt:
         console.print("stopped.")
     return 0
@@ -121,8 +135,8 @@ def cmd_trace(args) -> int:
 def add_student_commands(sub) -> None:
     status = sub.add_parser("status", help="progress over every exercise and check (public tests)")
     status.set_defaults(func=cmd_status)
-    hint = sub.add_parser("hint", help="one more hint for an exercise")
-    hint.add_argument("exercise")
+    hint = sub.add_parser("hint", help="one more hint for an exercise (the one you are on, when not named)")
+    hint.add_argument("exercise", nargs="?", default=None)
     hint.set_defaults(func=cmd_hint)
     watch = sub.add_parser("watch", help="rerun the current exercise's tests on every save")
     watch.add_argument("--poll", action="store_true", help="poll for changes (for file systems without file events)")
@@ -137,7 +151,9 @@ def add_student_commands(sub) -> None:
     sol.set_defaults(func=cmd_solution)
     tr = sub.add_parser("trace", help="a scheduler run drawn as a timeline (or, with `sleep`, a SleepKernel run on a fake clock)")
     tr.add_argument("what", nargs="?", choices=("scheduler", "sleep"), default="scheduler", help="scheduler (Part 1, default) or sleep (chapter 6)")
-    tr.add_argument("--reference", action="store_true", help="trace the reference instead of your code")
+    has_solutions = find_kit().solutions.is_dir()  # a student bundle has none: the option is not offered there
+    tr.add_argument("--reference", action="store_true",
+                    help="trace the reference instead of your code" if has_solutions else argparse.SUPPRESS)
     tr.add_argument("--impl", default=None, help=argparse.SUPPRESS)
     tr.set_defaults(func=cmd_trace)
 

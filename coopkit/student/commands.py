@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..manifest import Exercise, ManifestError
 from ..paths import Kit
-from ..states import PASSED
+from ..states import PASSED, saved_states
 from . import publictests
 
 NO_SOLUTIONS_HERE = (
@@ -40,6 +40,11 @@ def public_states(kit: Kit, exercise: str | None = None, impl: Path | None = Non
 
 def exercise_passes(states, exercise: Exercise) -> bool:
     return all(states.get((exercise.name, check.name)) == PASSED for check in exercise.checks)
+
+
+def saved_current(kit: Kit) -> Exercise:
+    """The exercise the student is on, from the saved results of their runs (the first when none are saved, the last when all pass)."""
+    return current_exercise(kit, saved_states(kit.root, kit.manifest)) or kit.manifest.exercises[-1]
 
 
 def current_exercise(kit: Kit, states) -> Exercise | None:
@@ -145,31 +150,34 @@ def solution(kit: Kit, name: str, force: bool = False) -> str:
 
 
 def watch(kit: Kit, report, poll: bool | None = None, stop_after: int | None = None) -> None:
-    """Rerun the current exercise's public tests on every save; move on when it passes.
+    """Rerun the current exercise's public tests on every save; move on when it passes, across the parts.
 
-    ``report(event, exercise, output)`` is called with event "run", "passed" or "done".
+    ``report(event, exercise, run)`` is called with event "run" (``exercise`` still fails), "passed"
+    (``exercise`` now passes) or "done" (every exercise passes; ``exercise`` is None), and the ``PublicRun``.
     Polling is used when ``poll`` is true or file events are unavailable.
     """
     import watchfiles
 
     force_polling = poll if poll is not None else None
     runs = 0
-    exercise = current_exercise(kit, public_states(kit))
+    run = publictests.run(kit)  # every exercise once, to know where the student is (and the first screen)
+    exercise = current_exercise(kit, run.overall or run.checks)
     while True:
         if exercise is None:
-            report("done", None, "")
+            report("done", None, run)
             return
-        run = publictests.run(kit, exercise.name)
+        if runs or not run.ran:
+            run = publictests.run(kit, exercise.name)
         passed = run.ran and exercise_passes(run.checks, exercise)
         runs += 1
-        report("passed" if passed else "run", exercise, run.output if run.ran else f"{run.output}\n{run.reason}")
+        report("passed" if passed else "run", exercise, run)
         if stop_after is not None and runs >= stop_after:
             return
-        if passed:  # on to the next unfinished exercise at once
-            exercise = current_exercise(kit, public_states(kit))
+        if passed:  # on to the next unfinished exercise at once, as the saved results say
+            exercise = current_exercise(kit, run.overall)
             continue
         try:
-            for _ in watchfiles.watch(kit.exercises, force_polling=force_polling, poll_delay_ms=300, debounce=300,
+            for _ in watchfiles.watch(kit.exercises, force_polling=force_polling, poll_delay_ms=100, debounce=300, step=30,
                                       watch_filter=lambda change, path: path.endswith(".py")):
                 break
         except (OSError, RuntimeError):

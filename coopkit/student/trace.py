@@ -111,6 +111,10 @@ def plot(trace: Trace):
     return fig
 
 
+NO_MATPLOTLIB = ("matplotlib is not installed, so here is the timeline as text. For the figure: "
+                 "`pip install -e '.[notebook]'` in the kit's folder, then restart the kernel.")
+
+
 def show(Scheduler) -> None:
     """Notebook helper: draw the timeline of ``Scheduler``.
 
@@ -126,4 +130,5 @@ def show(Scheduler) -> None:
     try:
         plot(trace)
     except ImportError:
+        print(NO_MATPLOTLIB)
         print(render_text(trace))
