@@ -30,11 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coopkit import nbbuild  # noqa: E402
-from coopkit.authoring import regions  # noqa: E402
-from coopkit.nbgrader_course import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
-from coopkit.paths import Kit  # noqa: E402
 from markers import refresh_block  # noqa: E402 - benchmarks/markers.py
+
+from coopkit.course import build as nbbuild  # noqa: E402
+from coopkit.authoring import regions  # noqa: E402
+from coopkit.course.autograde import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
+from coopkit.paths import Kit  # noqa: E402
 
 
 def timed(command, cwd) -> float:

@@ -162,7 +162,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_nbgrader_build(args) -> int:
-    from . import nbbuild
+    from .course import build as nbbuild
 
     kit = find_kit()
     course = Path(args.course_dir).expanduser() if args.course_dir else Path.home() / "coopkit-course"
@@ -185,8 +185,8 @@ def cmd_nbgrader_autograde(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from . import nbgrader_course
-    from .nbcourse.ungradable import one_line
+    from .course import autograde as nbgrader_course
+    from .course.ungradable import one_line
     from .report import escape, printable
 
     course = Path(args.course)

@@ -17,9 +17,10 @@ import uuid
 
 import pytest
 
-from coopkit import nbbuild, notebook
+from coopkit import notebook
 from coopkit.authoring import regions
 from coopkit.authoring.bundle import build_bundle, install_venv
+from coopkit.course import build as nbbuild
 from coopkit.harness import Implementation
 from coopkit.student import trace
 

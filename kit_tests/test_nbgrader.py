@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from coopkit import grading, nbbuild
-from coopkit.nbgrader_course import autograde, fill_notebook, in_fresh_worker, nbgrader, nbgrader_env
+from coopkit import grading
+from coopkit.course import build as nbbuild
+from coopkit.course.autograde import autograde, fill_notebook, in_fresh_worker, nbgrader, nbgrader_env
 from coopkit.paths import find_kit
 
 from .conftest import reference_source

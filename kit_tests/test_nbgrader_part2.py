@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from coopkit import nbbuild
 from coopkit.authoring import regions
-from coopkit.nbgrader_course import autograde, fill_notebook, nbgrader
+from coopkit.course import build as nbbuild
+from coopkit.course.autograde import autograde, fill_notebook, nbgrader
 from coopkit.paths import find_kit
 
 from .conftest import reference_source

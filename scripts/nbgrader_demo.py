@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coopkit import nbbuild  # noqa: E402
-from coopkit.nbgrader_course import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
+from coopkit.course import build as nbbuild  # noqa: E402
+from coopkit.course.autograde import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 
 

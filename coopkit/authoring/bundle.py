@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .. import nbbuild
+from ..course import build as nbbuild
 from ..manifest import Part
 from ..paths import Kit
 from . import regions

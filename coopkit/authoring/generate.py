@@ -71,7 +71,7 @@ def targets(kit: Kit) -> list[Target]:
     for exercise in kit.manifest.exercises:
         name = exercise.name
         out.append(Target(kit.public_test_file(name), lambda name=name: public_suite_text(kit, name)))
-    from .. import nbbuild
+    from ..course import build as nbbuild
 
     for relative, text in nbbuild.course_files(kit).items():
         out.append(Target(kit.root / "course" / relative, lambda text=text: text))

@@ -18,10 +18,10 @@ import json
 import re
 from pathlib import Path
 
-from .authoring import regions
-from .manifest import ManifestError, Part
-from .notebook import strip_relative_imports
-from .paths import Kit
+from ..authoring import regions
+from ..manifest import ManifestError, Part
+from ..notebook import strip_relative_imports
+from ..paths import Kit
 
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
 

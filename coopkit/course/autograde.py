@@ -30,12 +30,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import grading
-from .manifest import ManifestError, Part
-from .kernels.checks import exercise_slice
-from .nbcourse.ungradable import edited_checks, one_line, safe_why, stand_in
-from .notebook import solution_sources, strip_relative_imports
-from .paths import Kit
+from .. import grading
+from ..kernels.checks import exercise_slice
+from ..manifest import ManifestError, Part
+from ..notebook import solution_sources, strip_relative_imports
+from ..paths import Kit
+from .ungradable import edited_checks, one_line, safe_why, stand_in
 
 
 class CourseError(RuntimeError):
@@ -327,7 +327,7 @@ def autograde(kit: Kit, course: Path, assignment: str = "coop", jobs: int = 1, o
     nbgrader runs in worker processes (see ``in_fresh_worker``), so a script calling this needs the usual
     ``if __name__ == "__main__":`` guard of multiprocessing.
     """
-    from .notebook import report_key
+    from ..notebook import report_key
 
     course = Path(course).resolve()
     try:

@@ -1,1 +1,0 @@
-"""The nbgrader course on the instructor's side: explaining what nbgrader could not grade."""
