@@ -29,7 +29,7 @@ from coopkit.authoring import regions  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 from markers import refresh_block  # noqa: E402 - benchmarks/markers.py
 
-COOPKIT = [sys.executable, "-m", "coopkit.cli"]
+COOPKIT = [sys.executable, "-m", "coopkit.instructor.cli"]
 
 
 # Python as installed: byte-code caching on (a machine that sets PYTHONDONTWRITEBYTECODE recompiles the

@@ -71,8 +71,8 @@ def main() -> None:
             for folder in (plain, ours):
                 shutil.copytree(base, folder)
             samples["plain"].append(timed([sys.executable, "-m", "nbgrader", "autograde", "coop", "--create"], plain))
-            samples["ours"].append(timed([sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "-j", "2"], ours))
-            samples["fast"].append(timed([sys.executable, "-m", "coopkit.cli", "grade-class", str(modules), "--out", str(scratch / f"out{round_number}"), "-j", "2", "--quiet"], ROOT))
+            samples["ours"].append(timed([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "autograde", "coop", "-j", "2"], ours))
+            samples["fast"].append(timed([sys.executable, "-m", "coopkit.instructor.cli", "grade-class", str(modules), "--out", str(scratch / f"out{round_number}"), "-j", "2", "--quiet"], ROOT))
             for folder in (plain, ours):
                 shutil.rmtree(folder, ignore_errors=True)
     finally:

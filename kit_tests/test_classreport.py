@@ -25,7 +25,7 @@ def graded(kit, tmp_path_factory):
     build_submission(kit, CORPUS / "ok_reference_style", root / "dov")
     (root / "dov" / "runner.py").write_text(HOSTILE_RUNNER)
     out = tmp_path_factory.mktemp("grades")
-    done = subprocess.run([sys.executable, "-m", "coopkit.cli", "grade-class", str(root), "--out", str(out), "-q"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "grade-class", str(root), "--out", str(out), "-q"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return classreport.load_reports(out)
 

@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import build_submission, CORPUS
 
-COOPKIT = [sys.executable, "-m", "coopkit.cli"]
+COOPKIT = [sys.executable, "-m", "coopkit.instructor.cli"]
 
 
 def coopkit(*args, cwd=None):

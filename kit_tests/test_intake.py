@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from coopkit.grading import intake
-from coopkit.report import file_label
+from coopkit.instructor.report import file_label
 
 from .conftest import CORPUS, build_submission, reference_source
 from .test_cli import coopkit

@@ -205,7 +205,7 @@ def test_status_puts_the_progress_bar_on_its_own_line(kit, bundle):
 
 
 def test_a_piped_solution_is_the_plain_source(kit):
-    result = subprocess.run([sys.executable, "-m", "coopkit.cli", "solution", "task", "--force"], cwd=kit.root,
+    result = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "solution", "task", "--force"], cwd=kit.root,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert result.stdout == regions.drop_markers(kit.solution_file("task").read_text())
@@ -213,7 +213,7 @@ def test_a_piped_solution_is_the_plain_source(kit):
 
 def test_the_bundle_offers_only_what_it_has(kit, bundle):
     assert "--reference" not in student(bundle, "trace", "--help").stdout
-    assert "--reference" in subprocess.run([sys.executable, "-m", "coopkit.cli", "trace", "--help"], cwd=kit.root,
+    assert "--reference" in subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "trace", "--help"], cwd=kit.root,
                                            capture_output=True, text=True).stdout
     commands = set(re.findall(r"^    (\w+) ", student(bundle, "--help").stdout, re.MULTILINE))
     pages = [bundle / "README.md", *sorted((bundle / "docs").glob("*.md"))]

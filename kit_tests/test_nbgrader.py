@@ -371,7 +371,7 @@ def test_one_late_submission_is_autograded_alone(course):
 
     before = gradebook_scores(course["dir"])
     lines_before = (course["dir"] / "coopkit-autograde.log").read_text().count("\n")
-    command = [sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "--course", str(course["dir"]), "-j", "1"]
+    command = [sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "autograde", "coop", "--course", str(course["dir"]), "-j", "1"]
     done = subprocess.run([*command, "--student", "bob"], capture_output=True, text=True, env=dict(nbgrader_env(), COLUMNS="200"))
     assert done.returncode == 0, done.stderr
     assert re.search(r"│\s*bob\s*│\s*22/25\s*│\s*graded", done.stdout) and "carol" not in done.stdout
@@ -441,7 +441,7 @@ def test_build_keeps_student_data_out_of_the_kit(kit, where):
     import sys
 
     before = {path: path.stat().st_mtime_ns for path in (kit.root / "course").rglob("*")}
-    done = subprocess.run([sys.executable, "-m", "coopkit.cli", "nbgrader", "build", where], cwd=kit.root, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "build", where], cwd=kit.root, capture_output=True, text=True)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "outside" in done.stderr
     assert {path: path.stat().st_mtime_ns for path in (kit.root / "course").rglob("*")} == before
     assert not (kit.root / "docs" / "course").exists()

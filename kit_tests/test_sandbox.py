@@ -344,7 +344,7 @@ def test_no_sandbox_means_no_grading(kit, monkeypatch):
 
 def test_unsafe_mode_is_marked_everywhere(kit, tmp_path):
     """--unsafe-no-sandbox grades, and the report and the CSV row say the code ran unisolated."""
-    from coopkit import report as report_module
+    from coopkit.instructor import report as report_module
 
     graded = grade_one(kit, tmp_path, {}, unsafe_no_sandbox=True)
     assert graded["score"] == graded["max_score"]
@@ -370,7 +370,7 @@ def test_links_and_special_files_score_zero(kit, tmp_path):
 
 
 def run_cli(*args, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "coopkit.cli", *args], capture_output=True, timeout=timeout, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", *args], capture_output=True, timeout=timeout, cwd=cwd)
 
 
 def test_grade_class_survives_hostile_folder_names_and_links(kit, tmp_path):
@@ -381,7 +381,7 @@ def test_grade_class_survives_hostile_folder_names_and_links(kit, tmp_path):
     write_submission(kit, root / "[/x]\x1b[2Jfake 25/25", {"runner.py": "def runner(gen):\n    raise ValueError('[/red] \\x1b[2J\\x07 25/25 [bold]')\n"})
     (root / "borrower").symlink_to(honest)
     # names that once shared a report file or a displayed name, and a dot folder: each its own row
-    from coopkit.report import file_label
+    from coopkit.instructor.report import file_label
 
     lookalikes = [".bob", "Bob Smith", file_label("Bob Smith"), os.fsdecode(b"eve\xff"), "eve\\xff", "x" * 230, "x" * 229 + "y"]
     for name in lookalikes:

@@ -110,17 +110,17 @@ def test_solution_refuses_before_the_pass_and_shows_after(kit, tmp_path):
     """Self-learners work in a copy of the full kit: the solution unlocks once their code passes."""
     copy = tmp_path / "kit"
     shutil.copytree(kit.root, copy, ignore=shutil.ignore_patterns(".venv", ".git", "kit_tests", "build", "course", "__pycache__"))
-    before = subprocess.run([sys.executable, "-m", "coopkit.cli", "solution", "runner"], cwd=copy, capture_output=True, text=True)
+    before = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "solution", "runner"], cwd=copy, capture_output=True, text=True)
     assert before.returncode == 2 and "does not pass its public tests yet" in before.stderr
     (copy / "exercises" / "runner.py").write_text(reference_source(kit, "runner"))
-    after = subprocess.run([sys.executable, "-m", "coopkit.cli", "solution", "runner"], cwd=copy, capture_output=True, text=True)
+    after = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "solution", "runner"], cwd=copy, capture_output=True, text=True)
     assert after.returncode == 0 and "return stop.value" in after.stdout
-    forced = subprocess.run([sys.executable, "-m", "coopkit.cli", "solution", "task", "--force"], cwd=copy, capture_output=True, text=True)
+    forced = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "solution", "task", "--force"], cwd=copy, capture_output=True, text=True)
     assert forced.returncode == 0 and "Task.next_id += 1" in forced.stdout
 
 
 def test_trace_draws_the_reference_and_explains_a_stub(kit, bundle):
-    reference = subprocess.run([sys.executable, "-m", "coopkit.cli", "trace", "--reference"], cwd=kit.root, capture_output=True, text=True)
+    reference = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "trace", "--reference"], cwd=kit.root, capture_output=True, text=True)
     lines = reference.stdout.splitlines()
     assert lines[2].split()[0] == "A" and "✔" in lines[2] and "✘" in reference.stdout
     stub = student(bundle, "trace")
@@ -130,7 +130,7 @@ def test_trace_draws_the_reference_and_explains_a_stub(kit, bundle):
 def test_sleep_trace_tells_the_reference_run_and_catches_polling(kit, bundle, tmp_path):
     from coopkit.student import sleep_trace
 
-    reference = subprocess.run([sys.executable, "-m", "coopkit.cli", "trace", "sleep", "--reference"], cwd=kit.root, capture_output=True, text=True)
+    reference = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "trace", "sleep", "--reference"], cwd=kit.root, capture_output=True, text=True)
     events = [line.split(None, 2) for line in reference.stdout.splitlines()[2:]]
     assert [(when, who) for when, who, _ in events] == [
         ("0", "A"), ("0", "B"), ("0", "C"), ("0", "B"), ("0", "B"), ("0", "----"), ("1", "C"), ("1", "C"), ("1", "----"),

@@ -76,7 +76,7 @@ LESSON = "# A toy chapter\n\nDouble a number:\n\n```python\nprint(2 * 21)\n```\n
 
 def coopkit(root, *args):
     env = dict(os.environ, COOPKIT_ROOT=str(root))
-    return subprocess.run([sys.executable, "-m", "coopkit.cli", *map(str, args)], cwd=root, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", *map(str, args)], cwd=root, env=env, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

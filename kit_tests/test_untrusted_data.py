@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from coopkit import harness
 from coopkit.grading import execute, judge, report
-from coopkit.report import escape, file_label
+from coopkit.instructor.report import escape, file_label
 
 printable_or_newline = lambda text: all(ch.isprintable() or ch in "\n\t" for ch in text)  # noqa: E731
 

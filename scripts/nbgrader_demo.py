@@ -39,7 +39,7 @@ def main() -> None:
         folder.mkdir(parents=True)
         (folder / kit.manifest.assignment("coop").notebook).write_text(json.dumps(fill_notebook(release, sources)))
     print("$ coopkit nbgrader autograde coop -j 2")
-    subprocess.run([sys.executable, "-m", "coopkit.cli", "nbgrader", "autograde", "coop", "-j", "2"], cwd=course, env=nbgrader_env(), check=True)
+    subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "autograde", "coop", "-j", "2"], cwd=course, env=nbgrader_env(), check=True)
     print("$ nbgrader generate_feedback coop && nbgrader export")
     nbgrader(course, "generate_feedback", "coop", "--force", check=False)
     nbgrader(course, "export")

@@ -20,7 +20,9 @@ from ..manifest import Part
 from ..paths import Kit
 from . import regions
 
-CORE_MODULES = ("__init__.py", "harness.py", "messages.py", "plugin.py", "doubles.py", "progress.py", "states.py", "manifest.py", "paths.py", "notebook.py")
+# What the bundle ships of the package: its top-level modules (the core that suites, pytest plugins and notebook
+# cells stand on) and the student package. Everything instructor-only lives in the other subpackages.
+STUDENT_PACKAGE = "student"
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -46,7 +48,7 @@ notebook = ["jupyterlab>=4", "matplotlib>=3.7"]
 coopkit = "coopkit.student.cli:main"
 
 [tool.setuptools]
-packages = ["coopkit", "coopkit.student"]
+packages = ["coopkit", "coopkit.{student}"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
@@ -142,10 +144,10 @@ def build_bundle(kit: Kit, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     (out / "coopkit").mkdir(parents=True)
-    for name in CORE_MODULES:
-        shutil.copyfile(kit.root / "coopkit" / name, out / "coopkit" / name)
+    for module in sorted((kit.root / "coopkit").glob("*.py")):
+        shutil.copyfile(module, out / "coopkit" / module.name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(kit.root / "coopkit" / "student", out / "coopkit" / "student", ignore=ignore)
+    shutil.copytree(kit.root / "coopkit" / STUDENT_PACKAGE, out / "coopkit" / STUDENT_PACKAGE, ignore=ignore)
     shutil.copytree(kit.exercises, out / "exercises", ignore=ignore)
     shutil.copytree(kit.tests, out / "tests", ignore=ignore)
     shutil.copytree(kit.docs, out / "docs", ignore=ignore)
@@ -153,7 +155,7 @@ def build_bundle(kit: Kit, out: Path) -> Path:
     shutil.copyfile(kit.manifest_path, out / "manifest.toml")
     from .. import __version__
 
-    (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__), encoding="utf-8")
+    (out / "pyproject.toml").write_text(PYPROJECT.format(version=__version__, student=STUDENT_PACKAGE), encoding="utf-8")
     (out / "README.md").write_text(readme(kit), encoding="utf-8")
     (out / ".gitignore").write_text(".venv/\n__pycache__/\n.coopkit/\n*.egg-info/\n", encoding="utf-8")
     (out / "notebook").mkdir()

@@ -66,7 +66,7 @@ mkdir -p "$ROOT/results"
 # student code may run as another user: nothing of the kit and no result is theirs to read or write
 chmod 700 "$ROOT/source" "$ROOT/results"
 export COOPKIT_ROOT="$ROOT/source/kit"
-"$PYTHON" -m coopkit.cli gradescope-results "$ROOT/submission" "$ROOT/results/results.json" --part {part} \\
+"$PYTHON" -m coopkit.instructor.cli gradescope-results "$ROOT/submission" "$ROOT/results/results.json" --part {part} \\
     --isolation "${{COOPKIT_ISOLATION:-auto}}" --student-user "${{COOPKIT_STUDENT_USER:-{account}}}" \\
     ${{COOPKIT_STUDENT_PYTHON:+--student-python "$COOPKIT_STUDENT_PYTHON"}}
 """

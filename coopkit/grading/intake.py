@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..gradescope.upload import NOTEBOOK_BYTES, UploadProblem, notebook_modules
-from ..report import file_label
+from ..instructor.report import file_label
 from .precheck import MAX_SOURCE_BYTES, NOT_A_FILE
 from .report import display_name
 

@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from .manifest import ManifestError
-from .paths import find_kit
-from .student.commands import StudentProblem
+from ..manifest import ManifestError
+from ..paths import find_kit
+from ..student.commands import StudentProblem
 
 # Entries of a class folder that tools leave behind, never a student's folder.
 NOT_STUDENTS = {".git", ".ipynb_checkpoints", "__MACOSX", ".DS_Store", ".coopkit"}
@@ -32,7 +32,8 @@ def _jobs(value: str) -> int:
 
 
 def cmd_grade(args) -> int:
-    from . import grading, report
+    from .. import grading
+    from . import report
 
     folder = Path(args.submission)
     if not folder.is_dir():
@@ -71,7 +72,7 @@ def _choose_part(args, folders: list[Path]) -> None:
 
 
 def _grading_run(args):
-    from . import grading
+    from .. import grading
 
     try:
         return grading.GradingRun.create(find_kit(), seed=args.seed, part=args.part, unsafe_no_sandbox=args.unsafe_no_sandbox)
@@ -97,8 +98,10 @@ def cmd_grade_class(args) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from . import grading, report
-    from .grading import intake
+    from .. import grading
+
+    from . import report
+    from ..grading import intake
 
     root, out = Path(args.root), Path(args.out)
     if root.is_file() and not zipfile.is_zipfile(root):
@@ -121,7 +124,7 @@ def cmd_grade_class(args) -> int:
         folders = {name: found.folder for name, found in intakes.items()}
         _choose_part(args, list(folders.values()))
         if skipped:
-            from .grading.report import display_name
+            from ..grading.report import display_name
 
             names = ", ".join(display_name(name) for name in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
             print(f"coopkit: skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of {root} that are not student folders: {names}", file=sys.stderr)
@@ -162,7 +165,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_nbgrader_build(args) -> int:
-    from .course import build as nbbuild
+    from ..course import build as nbbuild
 
     kit = find_kit()
     course = Path(args.course_dir).expanduser() if args.course_dir else Path.home() / "coopkit-course"
@@ -185,8 +188,8 @@ def cmd_nbgrader_autograde(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from .course import autograde as nbgrader_course
-    from .course.ungradable import one_line
+    from ..course import autograde as nbgrader_course
+    from ..course.ungradable import one_line
     from .report import escape, printable
 
     course = Path(args.course)
@@ -247,7 +250,7 @@ def cmd_export_lms(args) -> int:
 
 
 def cmd_export_gradescope(args) -> int:
-    from .gradescope import autograder as gradescope
+    from ..gradescope import autograder as gradescope
 
     kit = find_kit()
     out = gradescope.build_autograder(kit, Path(args.out), part=args.part)
@@ -257,8 +260,8 @@ def cmd_export_gradescope(args) -> int:
 
 
 def cmd_gradescope_results(args) -> int:
-    from . import grading
-    from .gradescope import autograder as gradescope
+    from .. import grading
+    from ..gradescope import autograder as gradescope
 
     try:
         written = gradescope.run_autograder(find_kit(), Path(args.submission), Path(args.results), args.part,
@@ -273,7 +276,7 @@ def cmd_gradescope_results(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from .authoring.bundle import build_bundle
+    from ..authoring.bundle import build_bundle
 
     out = Path(args.out)
     kit = find_kit()
@@ -286,7 +289,7 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_dev_generate(args) -> int:
-    from .authoring.generate import generate
+    from ..authoring.generate import generate
 
     stale = generate(find_kit(), check=args.check)
     kit_root = find_kit().root
@@ -299,7 +302,7 @@ def cmd_dev_generate(args) -> int:
 
 
 def cmd_dev_check(args) -> int:
-    from .authoring.devcheck import run_dev_check
+    from ..authoring.devcheck import run_dev_check
 
     return run_dev_check(find_kit())
 
@@ -313,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coopkit", description="Build a tiny async framework from plain generators, and grade it.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from .student.cli import add_student_commands
+    from ..student.cli import add_student_commands
 
     add_student_commands(sub)
 
@@ -388,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .student.cli import dispatch
+    from ..student.cli import dispatch
 
     return dispatch(build_parser(), argv, (UsageProblem, ManifestError, StudentProblem))
 

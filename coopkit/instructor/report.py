@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # rich is imported where a table is drawn: `coopkit grade --j
     from rich.table import Table
     from rich.text import Text
 
-from .manifest import Manifest
+from ..manifest import Manifest
 
 
 def printable(text) -> str:
@@ -191,6 +191,6 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def to_json(report: dict) -> str:
-    from .grading.report import to_json as encode
+    from ..grading.report import to_json as encode
 
     return encode(report)
