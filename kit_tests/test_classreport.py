@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from coopkit.instructor import classreport
+from coopkit.instructor import classreport, report
 
 from .conftest import CORPUS, build_submission
 
@@ -18,7 +18,7 @@ HOSTILE_RUNNER = "def runner(gen):\n    for _ in gen:\n        pass\n    return 
 
 
 @pytest.fixture(scope="module")
-def graded(kit, tmp_path_factory):
+def graded_folder(kit, tmp_path_factory):
     root = tmp_path_factory.mktemp("class")
     for student, case in [("ann", "bug_runner_for_loop"), ("ben", "bug_runner_for_loop"), ("cat", "ok_reference_style")]:
         build_submission(kit, CORPUS / case, root / student)
@@ -27,7 +27,12 @@ def graded(kit, tmp_path_factory):
     out = tmp_path_factory.mktemp("grades")
     done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "grade-class", str(root), "--out", str(out), "-q"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return classreport.load_reports(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(graded_folder):
+    return list(report.load_reports(graded_folder).values())
 
 
 def test_mistakes_are_grouped_by_their_named_cause(graded):
@@ -50,3 +55,12 @@ def test_the_page_is_offline_escaped_and_has_three_pictures(graded):
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert "&lt;script&gt;" in page and "coop &lt;week 3&gt;" in page
     assert "ann" not in page and "ben" not in page  # examples carry no student name
+
+
+def test_coopkit_report_shows_the_top_mistakes_and_writes_the_page(graded_folder, tmp_path):
+    page = tmp_path / "class.html"
+    done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "report", str(graded_folder), "--html", str(page)],
+                          capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "most common mistakes" in done.stdout and re.search(r"│\s*2\s*│\s*runner\.stop_value\s*│", done.stdout)
+    assert page.read_text().count("data:image/png;base64,") == 3

@@ -406,8 +406,8 @@ def test_zip_collect_files_an_lms_download_with_the_course_config(course, tmp_pa
     (archive / f"una_12345_67890_{NOTEBOOK}").write_text(notebook)
     with zipfile.ZipFile(archive / "moodle.zip", "w") as bundle:
         bundle.writestr(f"Vic Vega_4242_assignsubmission_file_{NOTEBOOK}", notebook)
-    (archive / f"Wes Ward_77_assignsubmission_file_").mkdir()
-    (archive / f"Wes Ward_77_assignsubmission_file_" / NOTEBOOK).write_text(notebook)
+    (archive / "Wes Ward_77_assignsubmission_file_").mkdir()
+    (archive / "Wes Ward_77_assignsubmission_file_" / NOTEBOOK).write_text(notebook)
     # mallory's own zip tries to file notebooks under a classmate's name and under a student who never submitted
     with zipfile.ZipFile(archive / "mallory_5_6_upload.zip", "w") as upload:
         upload.writestr(f"una_9_9_{NOTEBOOK}", notebook)

@@ -28,14 +28,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 
 from .. import grading
 from ..kernels.checks import exercise_slice
 from ..manifest import ManifestError, Part
 from ..notebook import solution_sources, strip_relative_imports
 from ..paths import Kit
-from .ungradable import edited_checks, one_line, safe_why, stand_in
+from ..instructor.report import one_line
+from .ungradable import edited_checks, safe_why, stand_in
 
 
 class CourseError(RuntimeError):

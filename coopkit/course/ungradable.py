@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from ..kernels.checks import set_check_cells
+from ..instructor.report import one_line
 from ..notebook import nbgrader_meta, strip_relative_imports
 
 NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -30,14 +31,6 @@ def grade_ids(nb) -> list[str]:
     cells = nb.get("cells", []) if isinstance(nb, dict) else []
     ids = [nbgrader_meta(cell).get("grade_id") for cell in cells if isinstance(cell, dict)]
     return [grade_id if isinstance(grade_id, str) else ascii(grade_id) for grade_id in ids if grade_id is not None]
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """Student-influenced text for a status, a log line or a table cell: one printable, encodable line
-    (control characters and lone surrogates escaped, letters of any script kept)."""
-    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text.replace("\n", " ").replace("\t", " "))
-    return " ".join(text.split())[:limit]
 
 
 def safe_why(path: Path, release) -> str:

@@ -1,6 +1,7 @@
 """The class report: what to go over in the next lecture, from a ``grade-class`` output folder.
 
-Read-only over the grader's JSON reports (plain data the grader wrote). It
+Read-only over the grader's JSON reports (plain data the grader wrote, read by
+``report.load_reports``). It
 groups every failed check by the likely cause its feedback names (the verify
 halves' ``likely cause:`` line) and every exercise that was not run by its
 status, counts the students behind each, and keeps one example message with no
@@ -14,11 +15,9 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 CAUSE = re.compile(r"likely cause:\s*(.+)", re.IGNORECASE)
 STATUS_CAUSES = {
@@ -40,19 +39,6 @@ class Mistake:
     cause: str
     students: set = field(default_factory=set)
     example: str = ""
-
-
-def load_reports(folder: Path) -> list[dict]:
-    """The submission reports of a grade-class output folder (files that are not reports are skipped)."""
-    reports = []
-    for path in sorted(Path(folder).glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("exercises"), dict):
-            reports.append(data)
-    return reports
 
 
 def _cause(feedback: str) -> str:

@@ -153,14 +153,23 @@ def cmd_grade_class(args) -> int:
 def cmd_report(args) -> int:
     from rich.console import Console
 
-    from . import report
+    from . import classreport, report
 
     try:
         reports = report.load_reports(Path(args.out))
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
     part = next(iter(reports.values())).get("part", 1)
-    Console().print(report.class_table(reports, find_kit().manifest.part(part)))
+    console = Console()
+    console.print(report.class_table(reports, find_kit().manifest.part(part)))
+    console.print(report.mistakes_table(classreport.top_mistakes(list(reports.values()))))
+    if args.html:
+        try:
+            page = classreport.page(list(reports.values()), f"{find_kit().manifest.part_info(part).title}: class report")
+        except ImportError:
+            raise UsageProblem("the HTML class report draws with matplotlib: install it (`pip install matplotlib`, or the kit's [nbgrader] extra)") from None
+        report.write_atomic(Path(args.html), page)
+        print(f"wrote {args.html}: open it in a browser (it needs no server)")
     return 0
 
 
@@ -189,7 +198,7 @@ def cmd_nbgrader_autograde(args) -> int:
     from rich.table import Table
 
     from ..course import autograde as nbgrader_course
-    from ..course.ungradable import one_line
+    from . import report
     from .report import escape, printable
 
     course = Path(args.course)
@@ -217,7 +226,7 @@ def cmd_nbgrader_autograde(args) -> int:
         status = outcome.status_line().partition(" ")[2]
         if outcome.corrected:
             status += f"; {len(outcome.corrected)} score(s) set to the grader's: {', '.join(outcome.corrected[:3])}"
-        table.add_row(escape(one_line(student)), outcome.score, escape(one_line(status, 2000)))
+        table.add_row(escape(report.one_line(student)), outcome.score, escape(report.one_line(status, 2000)))
     Console(soft_wrap=False).print(table)
     print(f"log: {course / nbgrader_course.LOG}; next: nbgrader generate_feedback {args.assignment} && nbgrader export")
     return 1 if any(outcome.not_recorded for outcome in outcomes.values()) else 0
@@ -345,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="show the class table from a grade-class output folder")
     rep.add_argument("out", help="the --out folder of grade-class")
+    rep.add_argument("--html", metavar="FILE", help="also write the class report (score histogram, pass rates, most common mistakes) as one HTML page")
     rep.set_defaults(func=cmd_report)
 
     nbg = sub.add_parser("nbgrader", help="the nbgrader course").add_subparsers(dest="nbgrader_command", metavar="NBGRADER_COMMAND")

@@ -86,10 +86,12 @@ def print_submission(report: dict, console: Console | None = None) -> None:
 MESSAGE_CHARS = 300
 
 
-def one_line(text) -> str:
-    """Printable text on one line, at most ``MESSAGE_CHARS`` long."""
-    text = " ".join(printable(text).split())
-    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+def one_line(text, limit: int = MESSAGE_CHARS) -> str:
+    """Student-influenced text for a status, a log line, a CSV or table cell: one printable, encodable line at
+    most ``limit`` long (control characters and lone surrogates escaped, letters of any script kept)."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = " ".join("".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text.replace("\n", " ").replace("\t", " ")).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def submission_status(report: dict, intake_status: str = "", intake_message: str = "") -> tuple[str, str]:
@@ -160,6 +162,19 @@ def class_table(reports: dict[str, dict], manifest: Manifest) -> Table:
             cells.append(cell)
         status = report["status"] if "status" in report else submission_status(report)[0]
         table.add_row(escape(report["submission"]), *cells, f"{report['score']}/{report['max_score']}", escape(status))
+    return table
+
+
+def mistakes_table(rows: list[tuple[int, str, str]]) -> Table:
+    """The class's most common mistakes: ``(students, check, likely cause)`` rows from ``classreport.top_mistakes``."""
+    from rich.table import Table
+
+    table = Table(title="most common mistakes (what to go over again)", title_justify="left")
+    table.add_column("students", justify="right")
+    table.add_column("check")
+    table.add_column("likely cause")
+    for students, check, cause in rows:
+        table.add_row(str(students), escape(check), escape(one_line(cause)))
     return table
 
 
