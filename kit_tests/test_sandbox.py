@@ -537,3 +537,14 @@ def test_a_hang_names_the_students_line_and_costs_seconds(kit, tmp_path):
     assert check["score"] == 0 and "(at runner.py line 3)" in check["feedback"], check["feedback"]
     assert report["exercises"]["runner"]["checks"]["exception_propagation"]["score"] > 0
     assert elapsed < 14, f"{elapsed:.1f} s"
+
+
+def test_a_student_name_is_never_read_as_markup_in_the_progress_line(kit, tmp_path):
+    """A folder named with rich markup shows as itself in grade-class's progress line (no blink, no hidden score)."""
+    name = "m[blink]x[conceal]"
+    (tmp_path / "class" / name).mkdir(parents=True)
+    (tmp_path / "class" / name / "runner.py").write_text((kit.solutions / "runner.py").read_text())
+    done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "grade-class", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "-j", "1"],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert f"{name}: 5/25" in done.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,3 +92,12 @@ def test_reports_stay_under_the_cap(feedbacks):
     checks = {f"c{i}": {"score": 0, "max_score": 1, "passed": False, "feedback": text, "tests": {"passed": 0, "total": 1}} for i, text in enumerate(feedbacks)}
     capped = report.capped({"submission": "s", "exercises": {"e": {"checks": checks}}})
     assert len(report.to_json(capped).encode()) <= report.REPORT_BYTES
+
+
+@pytest.mark.parametrize("codec", sorted({name for name in __import__("encodings").aliases.aliases.values()} | {"undefined", "punycode"}))
+def test_a_coding_line_naming_any_codec_costs_only_that_file(codec):
+    """A source file may declare any codec (`# coding: undefined` raises a bare UnicodeError): a status, never a crash."""
+    from coopkit.grading import precheck
+
+    checked = precheck.check_source("runner.py", f"# coding: {codec}\nx = 1\n".encode("ascii"), None)
+    assert checked.status in (precheck.GRADED, precheck.UNDECODABLE, precheck.SYNTAX_ERROR, precheck.EMPTY)

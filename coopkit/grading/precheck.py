@@ -85,7 +85,7 @@ def check_source(name: str, raw: bytes, stub: str | None) -> Checked:
     """Is ``raw`` worth running? GRADED with the bytes, or a status that explains why not."""
     try:
         text = importlib.util.decode_source(raw)
-    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+    except (UnicodeError, SyntaxError, LookupError, ValueError) as exc:  # a coding line may name any codec
         where = f" (byte 0x{raw[exc.start]:02x} at offset {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
         return Checked(UNDECODABLE, f"{name} is not readable text{where}. Save it as UTF-8.")
     if not text.strip():
@@ -118,7 +118,10 @@ def precheck(folder: Path, names: list[str], stubs: dict[str, str]) -> dict[str,
         for exercise in names:
             found = read_file(folder_fd, f"{exercise}.py")
             if found.status == GRADED:
-                found = check_source(f"{exercise}.py", found.raw, stubs.get(exercise))
+                try:
+                    found = check_source(f"{exercise}.py", found.raw, stubs.get(exercise))
+                except Exception as exc:  # noqa: BLE001 - whatever a file holds, it costs only its own exercise
+                    found = Checked(UNDECODABLE, f"{exercise}.py cannot be read as Python text ({type(exc).__name__}). Save it as UTF-8.")
             checked[exercise] = found
         return checked
     finally:

@@ -129,14 +129,14 @@ def cmd_grade_class(args) -> int:
             names = ", ".join(display_name(name) for name in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
             print(f"coopkit: skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of {root} that are not student folders: {names}", file=sys.stderr)
         with _grading_run(args) as run:
-            progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), transient=False, disable=args.quiet)
+            progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}", markup=False), transient=False, disable=args.quiet)
             with progress:
                 task = progress.add_task("", total=len(folders))
 
                 def done(name, graded):
                     graded["status"], graded["message"] = report.submission_status(graded, intakes[name].status, intakes[name].message)
                     report.write_atomic(out / f"{report.file_label(name)}.json", report.to_json(graded))
-                    progress.update(task, advance=1, description=report.escape(f"{graded['submission']}: {graded['score']}/{graded['max_score']}"))
+                    progress.update(task, advance=1, description=report.one_line(f"{graded['submission']}: {graded['score']}/{graded['max_score']}"))
 
                 reports = grading.grade_folders(run, folders, args.jobs, on_done=done)
             report.write_atomic(out / "grades.csv", report.class_csv(reports, run.manifest))
@@ -193,13 +193,12 @@ def cmd_nbgrader_build(args) -> int:
 
 def cmd_nbgrader_autograde(args) -> int:
     from rich.console import Console
-    from rich.markup import escape as escape_markup
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from ..course import autograde as nbgrader_course
     from . import report
-    from .report import escape, printable
+    from .report import escape
 
     course = Path(args.course)
     if not course.is_dir():
@@ -208,12 +207,12 @@ def cmd_nbgrader_autograde(args) -> int:
         students = args.student or nbgrader_course.students_of(course, args.assignment)
     except nbgrader_course.CourseError as exc:
         raise UsageProblem(str(exc)) from None
-    progress = Progress(TextColumn("autograding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    progress = Progress(TextColumn("autograding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}", markup=False))
     with progress:
         task = progress.add_task("", total=len(students))
 
         def done(student, outcome):
-            progress.update(task, advance=1, description=escape_markup(printable(f"{student}: {'graded' if outcome.nbgrader_ok else 'nbgrader could not grade it'}")))
+            progress.update(task, advance=1, description=report.one_line(f"{student}: {'graded' if outcome.nbgrader_ok else 'nbgrader could not grade it'}"))
 
         try:
             outcomes = nbgrader_course.autograde(find_kit(), course, args.assignment, args.jobs, done, only=args.student)
