@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 ## test: every kit test (generated files, reference, corpus, sandbox, CLI, nbgrader round trip)
 test: venv
-	$(PY) -m pytest kit_tests -q -p no:cacheprovider -o timeout=900 --ignore=kit_tests/corpus
+	$(PY) -m pytest kit_tests -q -p no:cacheprovider -o timeout=900 --ignore=kit_tests/corpus -n 2 --dist loadfile
 
 ## demo: grade the sample submissions, then the same through nbgrader, and print the tables
 demo: venv
