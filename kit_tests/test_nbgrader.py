@@ -61,6 +61,7 @@ def course(kit, tmp_path_factory):
     nbbuild.build(kit, course)
     with (course / "nbgrader_config.py").open("a") as config:
         config.write("c.Execute.timeout = 20  # short for the test's endless-loop notebook\n")
+        config.write("c.LateSubmissionPlugin.penalty_method = 'zero'  # a late notebook scores 0\n")
     nbgrader(course, "generate_assignment", "coop", "--force")
     release = json.loads((course / "release" / "coop" / NOTEBOOK).read_text())
     reference = {e.name: reference_source(kit, e.name) for e in kit.manifest.part(1).exercises}
@@ -121,6 +122,7 @@ def course(kit, tmp_path_factory):
     for student in (plain / "submitted").iterdir():
         if student.name not in honest:
             shutil.rmtree(student)
+    late_for(course, ("ray", "bob"))
     outcomes = autograde(kit, course, "coop", jobs=2)
     nbgrader(plain, "autograde", "coop", "--create")
     nbgrader(course, "generate_feedback", "coop", "--force", check=False)
@@ -137,6 +139,23 @@ def formgrader_submissions(course: str, assignment: str) -> list[dict]:
 
     api = NbGraderAPI(coursedir=CourseDirectory(root=course))
     return [{"student": row["student"], "autograded": row["autograded"], "score": row["score"]} for row in api.get_submissions(assignment)]
+
+
+def late_for(course: Path, students) -> None:
+    """A due date in the gradebook, and ``students`` handing in a day after it (everyone else on time)."""
+    in_fresh_worker(_set_due_date, str(course))
+    for folder in (course / "submitted").iterdir():
+        stamp = "2026-01-02 12:00:00.000000 UTC" if folder.name in students else "2025-12-31 12:00:00.000000 UTC"
+        (folder / "coop" / "timestamp.txt").write_text(stamp)
+
+
+def _set_due_date(course: str) -> None:
+    import datetime
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        gb.update_or_create_assignment("coop", duedate=datetime.datetime(2026, 1, 1, 12, 0))
 
 
 def code_cell(source: str, nbgrader=None) -> dict:
@@ -272,6 +291,20 @@ def test_ungradable_notebooks_are_explained_and_still_shown(course, student, cau
     assert "nbgrader could not grade the submitted notebook" in feedback and "points" in feedback
     listed = {row["student"]: row for row in course["formgrader"]}
     assert listed[student]["autograded"] and listed[student]["score"] == sum(gradebook_scores(course["dir"])[student].values())
+
+
+def test_a_late_notebook_is_penalised_whether_or_not_nbgrader_could_grade_it(course):
+    """ray (ungradable, a stand-in) and bob (graded by nbgrader) handed in late, under the course's 'zero' rule."""
+    penalties = in_fresh_worker(_penalties, str(course["dir"]))
+    assert penalties["ray"] == sum(gradebook_scores(course["dir"])["ray"].values()) > 0
+    assert penalties["bob"] == 22 and not penalties["ref"]
+
+
+def _penalties(course: str) -> dict:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        return {s.student.id: s.late_submission_penalty for s in gb.find_assignment("coop").submissions}
 
 
 def test_honest_scores_are_nbgraders_own(course):

@@ -244,6 +244,7 @@ def reconcile(course: Path, assignment: Part, reports: dict[str, dict | None], s
     from nbgrader.api import Gradebook
 
     corrected, failed = {}, {}
+    late = LatePenalties(course)
     # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
@@ -251,10 +252,34 @@ def reconcile(course: Path, assignment: Part, reports: dict[str, dict | None], s
             try:
                 corrected[student] = _reconcile_student(gb, course, assignment, student, report, stand_ins.get(student))
                 gb.db.commit()
+                if student in stand_ins:  # nbgrader's own AssignLatePenalties never ran for this notebook
+                    late.assign(gb, assignment, student)
+                    gb.db.commit()
             except Exception as exc:  # noqa: BLE001 - one student's row never stops the others'
                 gb.db.rollback()
                 failed[student] = f"{type(exc).__name__}: {exc}"[:300]
     return corrected, failed
+
+
+class LatePenalties:
+    """The course's own late-submission rule (its nbgrader_config.py), applied as nbgrader's AssignLatePenalties does."""
+
+    def __init__(self, course: Path):
+        from nbgrader.preprocessors import AssignLatePenalties
+        from traitlets.config.loader import PyFileConfigLoader
+
+        self.assigner = AssignLatePenalties(config=PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
+        self.assigner.init_plugin()
+
+    def assign(self, gb, assignment: Part, student: str) -> None:
+        submitted = gb.find_submission(assignment.assignment, student)
+        notebook = gb.find_submission_notebook(assignment.notebook_id, assignment.assignment, student)
+        gb.db.refresh(notebook)
+        notebook.late_submission_penalty = None
+        if submitted.total_seconds_late > 0:
+            penalty = self.assigner.plugin_inst.late_submission_penalty(student, notebook.score, submitted.total_seconds_late)
+            if penalty is not None:
+                notebook.late_submission_penalty = self.assigner._check_late_penalty(notebook, penalty)
 
 
 def _reconcile_student(gb, course: Path, assignment: Part, student: str, report: dict | None, stand_in_text: str | None) -> list[str]:
