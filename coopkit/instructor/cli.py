@@ -64,11 +64,19 @@ def _listed(folder: Path) -> list[str]:
 
 
 def _choose_part(args, folders: list[Path]) -> None:
-    """``--part``, else the part whose exercise files the folders hold (most of them)."""
+    """``--part``, else the part whose exercise files the folders hold: one vote per student (folder) holding any.
+
+    Students who hand in different parts' files make ``--part`` necessary: one student's files never decide the class's part.
+    """
     if args.part is None:
         manifest = find_kit().manifest
-        votes = [manifest.part_of(_listed(folder)) for folder in folders]
-        args.part = max(set(votes), key=lambda part: (votes.count(part), -part)) if votes else manifest.parts[0]
+        names = {f"{exercise.name}.py" for exercise in manifest.exercises}
+        votes = [manifest.part_of(listed) for listed in map(_listed, folders) if names & set(listed)]
+        parts = sorted(set(votes))
+        if len(parts) > 1:
+            counts = " and ".join(f"{votes.count(part)} hold Part {part} files" for part in parts)
+            raise UsageProblem(f"the students' files are not all of one part ({counts}): give --part {' or --part '.join(map(str, parts))}")
+        args.part = parts[0] if parts else manifest.parts[0]
 
 
 def _grading_run(args):
@@ -114,15 +122,17 @@ def cmd_grade_class(args) -> int:
     try:
         if root.is_file():
             try:
-                root = intake.unpack_bulk(root, scratch / "bulk")
+                root, refused = intake.unpack_bulk(root, scratch / "bulk")
             except intake.ZIP_ERRORS as exc:
                 raise UsageProblem(f"{args.root} cannot be unzipped ({exc}): unzip it yourself and give the folder") from None
-        intakes, skipped = intake.gather(root, scratch / "students", find_kit(), NOT_STUDENTS)
+        else:
+            refused = {}
+        intakes, skipped = intake.gather(root, scratch / "students", find_kit(), NOT_STUDENTS, refused)
         if not intakes:
             raise UsageProblem(f"{root} has no student subfolders: put each student's files in ROOT/<student>/ (or a zip, a notebook, an LMS bulk download)")
-        out.mkdir(parents=True, exist_ok=True)
         folders = {name: found.folder for name, found in intakes.items()}
         _choose_part(args, list(folders.values()))
+        out.mkdir(parents=True, exist_ok=True)
         if skipped:
             from ..grading.report import display_name
 

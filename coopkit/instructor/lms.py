@@ -24,14 +24,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from .report import _cell as _formula_safe
 
 CANVAS_IDS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section")
 CANVAS_KEYS = ("ID", "SIS User ID", "SIS Login ID", "Integration ID")
 CANVAS_POINTS = "Points Possible"
 MOODLE_KEYS = ("Identifier", "Email address", "ID number", "Username")
 MOODLE_PARTICIPANT = "Participant "
+# a grade-class name in the LMS's own bulk-download naming: only then is its last "_" part the LMS's id
+CANVAS_NAME = re.compile(r"^[^_/]+_(\d+)$")
+MOODLE_NAME = re.compile(r"^(?!.*_\d+_).+_(\d+)$", re.DOTALL)
 
 
 class RosterProblem(Exception):
@@ -72,8 +78,12 @@ def _scaled(report: dict, out_of: float | None) -> float:
     return score
 
 
-def _match(reports: dict[str, dict], rows: list[dict], keys_of) -> tuple[dict[int, dict], list[str]]:
-    """``({roster row index: report}, warnings)``: each report to the one roster row it names."""
+def _match(reports: dict[str, dict], rows: list[dict], keys_of, lms_name: re.Pattern) -> tuple[dict[int, dict], list[str]]:
+    """``({roster row index: report}, warnings)``: each report to the one roster row it names.
+
+    A name matches by itself, or by its id when it is in the LMS's naming (``lms_name``); two reports naming
+    one roster row are a ``RosterProblem``: which of them is the student's is not for the export to guess.
+    """
     index: dict[str, list[int]] = {}
     for number, row in enumerate(rows):
         for key in keys_of(row):
@@ -83,7 +93,8 @@ def _match(reports: dict[str, dict], rows: list[dict], keys_of) -> tuple[dict[in
     for report in sorted(reports.values(), key=lambda r: r["submission"]):
         name = report["submission"]
         hits = []
-        for key in (name, name.rsplit("_", 1)[-1]):
+        parsed = lms_name.match(name)
+        for key in (name, parsed[1]) if parsed else (name,):
             hits = sorted(set(index.get(key.strip().lower(), [])))
             if hits:
                 break
@@ -92,7 +103,9 @@ def _match(reports: dict[str, dict], rows: list[dict], keys_of) -> tuple[dict[in
             why = "matches no roster row" if not hits else f"matches {len(hits)} roster rows"
             warnings.append(f"{name} ({got}) {why}: left out of the export; name the folder by the student's LMS id, or enter it by hand")
         elif hits[0] in matched:
-            warnings.append(f"{name} ({got}) names the same roster row as {matched[hits[0]]['submission']}: left out; enter it by hand")
+            other = matched[hits[0]]
+            raise RosterProblem(f"{name} ({got}) names the same roster row as {other['submission']} ({other['score']}/{other['max_score']}), "
+                                "so nothing was exported: remove the wrong one's report from the grades folder (or rename it) and export again")
         else:
             matched[hits[0]] = report
     return matched, warnings
@@ -104,6 +117,16 @@ def _write(header: list[str], rows: list[dict]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def _safe(column: str, value, keys: tuple[str, ...]):
+    """A roster cell as the export writes it: identifiers as they are (the LMS matches on them), others formula-safe.
+
+    A number or a lone ``-`` (Moodle's "no date") is no formula and stays as it is.
+    """
+    if column in keys or not isinstance(value, str) or re.fullmatch(r"\s*(-|[-+]?\d+([.,]\d+)?)?\s*", value):
+        return value
+    return _formula_safe(value)
 
 
 def _cell(value: float) -> str:
@@ -118,7 +141,7 @@ def canvas(reports: dict[str, dict], roster: Path, assignment: str) -> Export:
     points_row = next((row for row in rows if (row.get("Student") or "").strip() == CANVAS_POINTS), None)
     students = [row for row in rows if (row.get("ID") or "").strip()]
     out_of = _number(points_row.get(column, "")) if points_row else None
-    matched, warnings = _match(reports, students, lambda row: [row.get(key) or "" for key in CANVAS_KEYS if (row.get(key) or "").strip()])
+    matched, warnings = _match(reports, students, lambda row: [row.get(key) or "" for key in CANVAS_KEYS if (row.get(key) or "").strip()], CANVAS_NAME)
     written = []
     max_score = next(iter(reports.values()))["max_score"] if reports else 0
     points = {key: "" for key in CANVAS_IDS if key in header} | {"Student": f"    {CANVAS_POINTS}", column: _cell(out_of or max_score)}
@@ -126,7 +149,7 @@ def canvas(reports: dict[str, dict], roster: Path, assignment: str) -> Export:
         grade = _cell(_scaled(matched[number], out_of)) if number in matched else ""
         if number not in matched:
             warnings.append(f"{row.get('Student', '')} (Canvas ID {row['ID']}) has no grade-class row: left blank")
-        written.append({key: row.get(key, "") for key in CANVAS_IDS if key in header} | {column: grade})
+        written.append({key: _safe(key, row.get(key, ""), CANVAS_KEYS) for key in CANVAS_IDS if key in header} | {column: grade})
     columns = [key for key in CANVAS_IDS if key in header] + [column]
     return Export(_write(columns, [points] + written), len(matched), warnings)
 
@@ -144,12 +167,12 @@ def moodle(reports: dict[str, dict], roster: Path) -> Export:
         email = (row.get("Email address") or "").strip()
         return found + ([email.split("@", 1)[0]] if "@" in email else [])
 
-    matched, warnings = _match(reports, rows, keys)
+    matched, warnings = _match(reports, rows, keys, MOODLE_NAME)
     written = []
     for number, row in enumerate(rows):
         if number in matched:
             row = dict(row, Grade=f"{_scaled(matched[number], _number(row.get('Maximum Grade', ''))):.2f}")
         else:
             warnings.append(f"{row.get('Full name', '')} ({row['Identifier']}) has no grade-class row: Grade left as it was")
-        written.append(row)
+        written.append({key: value if key == "Grade" else _safe(key, value, MOODLE_KEYS) for key, value in row.items()})
     return Export(_write(header, written), len(matched), warnings)
