@@ -34,7 +34,8 @@ from markers import refresh_block  # noqa: E402 - benchmarks/markers.py
 
 from coopkit.course import build as nbbuild  # noqa: E402
 from coopkit.authoring import regions  # noqa: E402
-from coopkit.course.autograde import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
+from coopkit.course.autograde import fill_notebook  # noqa: E402
+from coopkit.course.workers import nbgrader, nbgrader_env  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 
 

@@ -16,7 +16,8 @@ import pytest
 
 from coopkit import grading
 from coopkit.course import build as nbbuild
-from coopkit.course.autograde import autograde, fill_notebook, in_fresh_worker, nbgrader, nbgrader_env
+from coopkit.course.autograde import autograde, fill_notebook
+from coopkit.course.workers import in_fresh_worker, nbgrader, nbgrader_env
 from coopkit.paths import find_kit
 
 from .conftest import reference_source

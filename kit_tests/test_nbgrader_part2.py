@@ -14,7 +14,8 @@ import pytest
 
 from coopkit.authoring import regions
 from coopkit.course import build as nbbuild
-from coopkit.course.autograde import autograde, fill_notebook, nbgrader
+from coopkit.course.autograde import autograde, fill_notebook
+from coopkit.course.workers import nbgrader
 from coopkit.paths import find_kit
 
 from .conftest import reference_source

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coopkit.course import build as nbbuild  # noqa: E402
-from coopkit.course.autograde import fill_notebook, nbgrader, nbgrader_env  # noqa: E402
+from coopkit.course.autograde import fill_notebook  # noqa: E402
+from coopkit.course.workers import nbgrader, nbgrader_env  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 
 

@@ -18,42 +18,20 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
-import subprocess
-import sys
 import tempfile
-import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from .. import grading
+from ..instructor.report import one_line
 from ..kernels.checks import exercise_slice
 from ..manifest import ManifestError, Part
 from ..notebook import solution_sources, strip_relative_imports
 from ..paths import Kit
-from ..instructor.report import one_line
+from .gradebook import in_gradebook, reconcile
 from .ungradable import edited_checks, safe_why, stand_in
-
-
-class CourseError(RuntimeError):
-    """The course directory is not usable; the message says how to fix it."""
-
-
-def nbgrader_env() -> dict:
-    """nbgrader calls helper programs (alembic): put this environment's bin first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise CourseError(f"nbgrader {' '.join(args)} failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
-    return result
+from .workers import CourseError, in_fresh_worker, run_nbgrader_here
 
 
 def fill_notebook(release: dict, sources: dict[str, str]) -> dict:
@@ -124,78 +102,6 @@ def _autograde_group(course: Path, assignment: str, group: list[str], everyone: 
     return log
 
 
-# -- nbgrader in worker processes ------------------------------------------------
-#
-# Starting nbgrader costs about 2.5 s of CPU (it imports Jupyter's server stack). A
-# forkserver imports it once; every piece of nbgrader work then runs in a fresh process
-# forked from it, so -j N workers pay for one import, not N (and this process none).
-
-NBGRADER_PRELOAD = ["nbgrader.apps.nbgraderapp", "nbgrader.api"]
-
-
-def _worker_context():
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(NBGRADER_PRELOAD)
-    return context
-
-
-@dataclass
-class WorkerFailed:
-    """What a worker sends back instead of a result when its work raised."""
-
-    message: str
-
-
-def _call_and_send(send, function, args):
-    try:
-        send.send(function(*args))
-    except BaseException as exc:  # noqa: BLE001 - the parent gets a line, never a hang
-        send.send(WorkerFailed(f"{type(exc).__name__}: {exc}"))
-    finally:
-        send.close()
-
-
-def in_fresh_worker(function, *args):
-    """``function(*args)`` in a fresh process forked from the nbgrader forkserver; its return value."""
-    context = _worker_context()
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_call_and_send, args=(send, function, args))
-    process.start()
-    send.close()
-    try:
-        result = receive.recv()
-    except EOFError:
-        result = WorkerFailed(f"the worker process died (exit code {process.exitcode})")
-    process.join()
-    if isinstance(result, WorkerFailed):
-        raise CourseError(f"nbgrader work failed: {result.message}")
-    return result
-
-
-def run_nbgrader_here(course: str, args: list[str], env: dict[str, str]) -> str:
-    """``nbgrader ARGS`` in this process (a worker), in ``course``; returns everything it printed."""
-    import runpy
-
-    os.chdir(course)
-    os.environ.update(nbgrader_env())
-    os.environ.update(env)
-    with tempfile.TemporaryFile() as log:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        sys.argv = ["nbgrader", *args]
-        try:
-            runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
-        except SystemExit:
-            pass
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        log.seek(0)
-        return log.read().decode("utf-8", errors="replace")
-
-
 def _student_result(course: Path, assignment: Part, student: str, log: str) -> tuple[bool, str]:
     graded = (course / "autograded" / student / assignment.assignment / assignment.notebook).is_file()
     lines = [line for line in log.splitlines() if student in line and ("ERROR" in line or "WARNING" in line)]
@@ -223,111 +129,6 @@ def sandbox_reports(kit: Kit, sources: dict[str, dict[str, str]], jobs: int, par
             folders[student] = folder
         with grading.GradingRun.create(kit, part=part) as run:
             return grading.grade_folders(run, folders, jobs)
-
-
-def submitted_timestamp(course: Path, assignment: str, student: str):
-    """The submission's timestamp.txt as nbgrader reads it (None without one)."""
-    from nbgrader.utils import parse_utc
-
-    stamp = course / "submitted" / student / assignment / "timestamp.txt"
-    try:
-        return parse_utc(stamp.read_text(encoding="utf-8").strip()) if stamp.is_file() else None
-    except (OSError, ValueError):
-        return None
-
-
-def reconcile(course: Path, assignment: Part, reports: dict[str, dict | None], stand_ins: dict[str, str]) -> tuple[dict, dict]:
-    """Make every student's gradebook scores equal their sandbox report (None: no code, all zeros), creating
-    missing rows; a notebook nbgrader could not grade gets its stand-in (``stand_ins``, notebook JSON) in
-    autograded/ and the submission's own timestamp, so formgrader and generate_feedback show it. Each student is
-    recorded on their own: one that fails is rolled back and named. Returns ``(corrections, failures)`` by student."""
-    from nbgrader.api import Gradebook
-
-    corrected, failed = {}, {}
-    late = LatePenalties(course)
-    # nbgrader's API trips SQLAlchemy autoflush warnings when a submission row is rebuilt; the rows are right.
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        warnings.simplefilter("ignore")
-        for student, report in reports.items():
-            try:
-                corrected[student] = _reconcile_student(gb, course, assignment, student, report, stand_ins.get(student))
-                gb.db.commit()
-                if student in stand_ins:  # nbgrader's own AssignLatePenalties never ran for this notebook
-                    late.assign(gb, assignment, student)
-                    gb.db.commit()
-            except Exception as exc:  # noqa: BLE001 - one student's row never stops the others'
-                gb.db.rollback()
-                failed[student] = f"{type(exc).__name__}: {exc}"[:300]
-    return corrected, failed
-
-
-class LatePenalties:
-    """The course's own late-submission rule (its nbgrader_config.py), applied as nbgrader's AssignLatePenalties does."""
-
-    def __init__(self, course: Path):
-        from nbgrader.preprocessors import AssignLatePenalties
-        from traitlets.config.loader import PyFileConfigLoader
-
-        self.assigner = AssignLatePenalties(config=PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
-        self.assigner.init_plugin()
-
-    def assign(self, gb, assignment: Part, student: str) -> None:
-        submitted = gb.find_submission(assignment.assignment, student)
-        notebook = gb.find_submission_notebook(assignment.notebook_id, assignment.assignment, student)
-        gb.db.refresh(notebook)
-        notebook.late_submission_penalty = None
-        if submitted.total_seconds_late > 0:
-            penalty = self.assigner.plugin_inst.late_submission_penalty(student, notebook.score, submitted.total_seconds_late)
-            if penalty is not None:
-                notebook.late_submission_penalty = self.assigner._check_late_penalty(notebook, penalty)
-
-
-def _reconcile_student(gb, course: Path, assignment: Part, student: str, report: dict | None, stand_in_text: str | None) -> list[str]:
-    from nbgrader.api import MissingEntry
-
-    notebook_id, name, corrected = assignment.notebook_id, assignment.assignment, []
-    gb.update_or_create_student(student)
-    try:
-        submission = gb.find_submission_notebook(notebook_id, name, student)
-    except MissingEntry:  # nbgrader could not grade it: give the student a complete row
-        try:
-            gb.find_submission(name, student)
-            gb.remove_submission(name, student)
-        except MissingEntry:
-            pass
-        gb.add_submission(name, student)
-        submission = gb.find_submission_notebook(notebook_id, name, student)
-    for grade in submission.grades:
-        exercise, _, check = grade.name.partition("-")
-        if not check:
-            continue
-        earned = float(report["exercises"][exercise]["checks"][check]["score"]) if report else 0.0
-        if grade.auto_score is None or abs(grade.auto_score - earned) > 1e-9:
-            corrected.append(f"{grade.name}: {grade.auto_score} -> {earned:g}")
-            grade.auto_score = earned
-        grade.needs_manual_grade = False
-    if stand_in_text is not None:
-        folder = course / "autograded" / student / name
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / assignment.notebook
-        if target.exists():
-            target.chmod(0o644)
-        target.write_text(stand_in_text, encoding="ascii")
-        gb.update_or_create_submission(name, student, timestamp=submitted_timestamp(course, name, student))
-    return corrected
-
-
-def in_gradebook(course: Path, assignment: str) -> bool:
-    """Whether the course's gradebook knows ``assignment`` (nbgrader generate_assignment puts it there)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        warnings.simplefilter("ignore")
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            return False
-    return True
 
 
 LOG = "coopkit-autograde.log"

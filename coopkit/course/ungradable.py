@@ -19,8 +19,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..kernels.checks import set_check_cells
 from ..instructor.report import one_line
+from ..kernels.checks import set_check_cells
 from ..notebook import nbgrader_meta, strip_relative_imports
 
 NOTEBOOK_BYTES = 20 * 1024 * 1024

@@ -13,7 +13,6 @@ import hashlib
 import io
 import os
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # rich is imported where a table is drawn: `coopkit grade --json` never pays for it
