@@ -43,6 +43,19 @@ MISTAKES = {
     "awaiting": ("        results.append(func(item))\n        await switch()\n", "        results.append(func(item))\n"),
 }
 
+# The likely cause each mistake must be blamed on (a fragment of the feedback's "likely cause:" line).
+CAUSES = {
+    "async_map": "the yield comes before the work",
+    "runner": "`stop.args` is a tuple",
+    "task": "`self.next_id += 1` makes an instance attribute",
+    "scheduler": "put back on the left (appendleft)",
+    "traps": "the spawn trap adds the child and sends its id back",
+    "sleep": "do not poll in small steps",
+    "io": "unregister a socket once no task waits on it",
+    "cancel": "remove the sleeper's entry from self.sleeping",
+    "awaiting": "then `await switch()`, once per item",
+}
+
 
 @pytest.fixture(scope="module")
 def student_bundle(kit, tmp_path_factory):
@@ -74,7 +87,7 @@ def next_named(output) -> str | None:
 
 def test_a_new_student_walks_every_exercise_to_the_end(kit, student_bundle):
     bundle, manifest = student_bundle, kit.manifest
-    assert list(MISTAKES) == [exercise.name for exercise in manifest.exercises]
+    assert list(MISTAKES) == list(CAUSES) == [exercise.name for exercise in manifest.exercises]
     shutil.rmtree(bundle / ".coopkit", ignore_errors=True)
     fresh, lines = pytest_in(bundle)
     assert fresh.returncode == 1 and len(lines) <= MAX_LINES, f"{len(lines)} lines:\n{fresh.stdout}"
@@ -89,6 +102,7 @@ def test_a_new_student_walks_every_exercise_to_the_end(kit, student_bundle):
         wrong, lines = pytest_in(bundle, f"tests/test_{exercise.name}.py")
         assert wrong.returncode == 1 and len(lines) <= MAX_LINES, f"{exercise.name}: {len(lines)} lines:\n{wrong.stdout}"
         assert "likely cause:" in wrong.stdout and f"[{exercise.name}." in wrong.stdout
+        assert CAUSES[exercise.name] in " ".join(wrong.stdout.split()), f"{exercise.name}: not blamed on its mistake:\n{wrong.stdout}"
         assert f"this run covered one exercise ({exercise.name})" in wrong.stdout
         assert re.search(rf"^  ✘ {exercise.name} +\w+ +\d+ pt  failed$", wrong.stdout, re.MULTILINE), wrong.stdout
         assert next_named(wrong.stdout) == exercise.name  # the summary remembers the exercises before this one
