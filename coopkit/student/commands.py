@@ -149,6 +149,18 @@ def solution(kit: Kit, name: str, force: bool = False) -> str:
 # -- watch --------------------------------------------------------------------
 
 
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each exercise file's modification time and size: what a save changes."""
+    found = {}
+    for path in Path(folder).glob("*.py"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found[path.name] = (info.st_mtime_ns, info.st_size)
+    return found
+
+
 def watch(kit: Kit, report, poll: bool | None = None, stop_after: int | None = None) -> None:
     """Rerun the current exercise's public tests on every save; move on when it passes, across the parts.
 
@@ -160,6 +172,7 @@ def watch(kit: Kit, report, poll: bool | None = None, stop_after: int | None = N
 
     force_polling = poll if poll is not None else None
     runs = 0
+    seen = _snapshot(kit.exercises)
     run = publictests.run(kit)  # every exercise once, to know where the student is (and the first screen)
     exercise = current_exercise(kit, run.overall or run.checks)
     while True:
@@ -167,6 +180,7 @@ def watch(kit: Kit, report, poll: bool | None = None, stop_after: int | None = N
             report("done", None, run)
             return
         if runs or not run.ran:
+            seen = _snapshot(kit.exercises)
             run = publictests.run(kit, exercise.name)
         passed = run.ran and exercise_passes(run.checks, exercise)
         runs += 1
@@ -177,8 +191,10 @@ def watch(kit: Kit, report, poll: bool | None = None, stop_after: int | None = N
             exercise = current_exercise(kit, run.overall)
             continue
         try:
-            for _ in watchfiles.watch(kit.exercises, force_polling=force_polling, poll_delay_ms=100, debounce=300, step=30,
-                                      watch_filter=lambda change, path: path.endswith(".py")):
-                break
+            # a save while the tests ran (or before the watcher started) is caught by the snapshot, checked every 0.5 s
+            for changes in watchfiles.watch(kit.exercises, force_polling=force_polling, poll_delay_ms=100, debounce=300, step=30,
+                                            watch_filter=lambda change, path: path.endswith(".py"), rust_timeout=500, yield_on_timeout=True):
+                if changes or _snapshot(kit.exercises) != seen:
+                    break
         except (OSError, RuntimeError):
             force_polling = True  # file events unavailable here: poll instead
