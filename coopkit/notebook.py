@@ -103,6 +103,10 @@ def sources_from_cells(cells: list[str], kit: Kit | None = None, part: int | Non
     return found
 
 
+# A submitted notebook larger than this is not read (by any path: nbgrader, grade-class, Gradescope).
+NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
 def nbgrader_meta(cell) -> dict:
     """A cell's nbgrader metadata, or ``{}`` when the cell or its metadata is not what nbgrader writes."""
     meta = cell.get("metadata") if isinstance(cell, dict) else None

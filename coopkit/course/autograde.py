@@ -27,7 +27,7 @@ from .. import grading
 from ..instructor.report import one_line
 from ..kernels.checks import exercise_slice
 from ..manifest import ManifestError, Part
-from ..notebook import solution_sources, strip_relative_imports
+from ..notebook import NOTEBOOK_BYTES, solution_sources, strip_relative_imports
 from ..paths import Kit
 from .gradebook import in_gradebook, reconcile
 from .ungradable import edited_checks, safe_why, stand_in
@@ -44,7 +44,6 @@ def fill_notebook(release: dict, sources: dict[str, str]) -> dict:
     return nb
 
 
-NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 
 def notebook_sources(path: Path, kit: Kit, part: int = 1) -> dict[str, str]:

@@ -21,9 +21,7 @@ import nbformat
 
 from ..instructor.report import one_line
 from ..kernels.checks import set_check_cells
-from ..notebook import nbgrader_meta, strip_relative_imports
-
-NOTEBOOK_BYTES = 20 * 1024 * 1024
+from ..notebook import NOTEBOOK_BYTES, nbgrader_meta, strip_relative_imports
 
 
 def grade_ids(nb) -> list[str]:

@@ -15,10 +15,9 @@ import json
 from pathlib import Path
 
 from ..grading.report import display_name
-from ..notebook import cell_to_module
+from ..notebook import NOTEBOOK_BYTES, solution_sources
 from ..paths import Kit
 
-NOTEBOOK_BYTES = 20 * 1024 * 1024
 SKIPPED = {".ipynb_checkpoints", "__MACOSX"}
 DEPTH = 2
 
@@ -65,16 +64,8 @@ def notebook_modules(path: Path, kit: Kit, part: int | None) -> dict[str, str]:
     fix = "download it from Jupyter (File > Download) and upload that .ipynb file"
     if path.stat().st_size > NOTEBOOK_BYTES:
         raise UploadProblem(f"The notebook {name} is over {NOTEBOOK_BYTES // 2**20} MB, so it was not graded: clear its outputs, save, and upload it again.")
-    wanted = [exercise.name for exercise in (kit.manifest if part is None else kit.manifest.part(part)).exercises]
     try:
-        notebook = nbformat.read(str(path), as_version=4)
-        modules = {}
-        for cell in notebook.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if cell.get("cell_type") == "code" and grade_id in wanted and grade_id not in modules:
-                if not isinstance(cell.source, str):
-                    raise ValueError(f"the source of cell {grade_id} is not text")
-                modules[grade_id] = cell_to_module(grade_id, cell.source, kit)
+        modules = solution_sources(nbformat.read(str(path), as_version=4), kit, part)
     except Exception as exc:  # noqa: BLE001 - whatever the file holds, the student gets one line and 0
         raise UploadProblem(f"The notebook {name} cannot be read, so it was not graded ({_why(exc)}): {fix}.") from None
     return modules

@@ -19,8 +19,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..gradescope.upload import NOTEBOOK_BYTES, UploadProblem, notebook_modules
+from ..gradescope.upload import UploadProblem, notebook_modules
 from ..instructor.report import file_label
+from ..notebook import NOTEBOOK_BYTES
 from .archives import ZIP_ERRORS, Refused, _member_parts, _too_many, read_at
 from .precheck import MAX_SOURCE_BYTES, NOT_A_FILE
 from .report import display_name
