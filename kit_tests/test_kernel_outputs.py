@@ -48,3 +48,61 @@ def test_check_cells_show_the_report_not_what_the_kernel_printed():
     assert check.outputs[1].data["text/plain"] == "0.0"
     assert forged.outputs[0].output_type == "error"  # nbgrader gives an error output 0 points
     nbformat.validate(nb)
+
+
+class FakeExecute:
+    """Stands in for SandboxedExecute: records that the watchdog stopped the kernel."""
+
+    def __init__(self):
+        self.stopped = 0
+
+    def stop_kernel(self):
+        self.stopped += 1
+
+
+def test_the_watchdog_stops_a_notebook_past_its_budget(tmp_path):
+    import time
+
+    from coopkit.kernels.execute import Watchdog
+
+    execute = FakeExecute()
+    watchdog = Watchdog(execute, tmp_path, budget=0.2)
+    time.sleep(1.5)
+    watchdog.stop()
+    assert execute.stopped == 1 and "budget" in watchdog.reason
+
+
+def test_the_watchdog_stops_a_kernel_that_fills_its_socket_folder(tmp_path):
+    import time
+
+    from coopkit.kernels.execute import SOCKET_FOLDER_BYTES, Watchdog
+
+    execute = FakeExecute()
+    watchdog = Watchdog(execute, tmp_path, budget=60)
+    (tmp_path / "junk").write_bytes(b"x" * (SOCKET_FOLDER_BYTES + 1))
+    time.sleep(1.5)
+    watchdog.stop()
+    assert execute.stopped == 1 and "socket folder" in watchdog.reason
+
+
+def test_an_honest_notebook_is_left_alone_by_the_watchdog(tmp_path):
+    import time
+
+    from coopkit.kernels.execute import Watchdog
+
+    execute = FakeExecute()
+    (tmp_path / "kernel-1").write_bytes(b"")
+    watchdog = Watchdog(execute, tmp_path, budget=60)
+    time.sleep(1.2)
+    watchdog.stop()
+    assert execute.stopped == 0 and watchdog.reason == ""
+
+
+def test_kernel_output_past_the_notebook_cap_is_dropped_as_it_comes():
+    from coopkit.kernels.execute import OUTPUT_TOTAL, SandboxedExecute
+
+    execute = SandboxedExecute()
+    outs = []
+    message = {"msg_type": "stream", "parent_header": {"msg_id": "m"}, "content": {"name": "stdout", "text": "x" * 1000}}
+    execute._output_bytes = OUTPUT_TOTAL - 500
+    assert execute.output(outs, message, None, 0) is None and outs == []
