@@ -105,7 +105,7 @@ def course(kit, tmp_path_factory):
     code["zed"] = dict(reference, runner=RUNNER_BUG + DETACHED.format(course=course))
     for name in ("gus", "hal", "ivy", "lee", "max", "ned", "zed"):
         notebooks[name] = fill_notebook(release, code[name])
-    hostile_notebooks(release, reference, code, notebooks)
+    hostile_notebooks(release, reference, code, notebooks, str(course))
     for name, nb in notebooks.items():
         folder = course / "submitted" / name / "coop"
         folder.mkdir(parents=True)
@@ -166,7 +166,25 @@ def code_cell(source: str, nbgrader=None) -> dict:
     return cell
 
 
-def hostile_notebooks(release, reference, code, notebooks):
+PROBE_KIT = """
+import glob, os, socket
+from coopkit.paths import Kit
+import coopkit
+seen = []
+for pattern in [os.path.dirname(os.path.dirname(coopkit.__file__)) + "/solutions/*.py",
+                os.path.dirname(os.path.dirname(coopkit.__file__)) + "/grading/test_*.py",
+                "COURSE/gradebook.db", "COURSE/submitted/*", "/tmp/*/solutions/runner.py"]:
+    seen += glob.glob(pattern, recursive=True)
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    seen.append("network")
+except OSError:
+    pass
+print("PROBE", sorted(seen))
+"""
+
+
+def hostile_notebooks(release, reference, code, notebooks, course_dir):
     """Notebooks from the attack review of the nbgrader path; each must get a row and exactly its code's score."""
     # pia: a cell too deep for Python's parser, and a cell whose nbgrader metadata is a string
     code["pia"] = dict(reference)
@@ -192,6 +210,10 @@ def hostile_notebooks(release, reference, code, notebooks):
         exercise, _, check = cell["metadata"].get("nbgrader", {}).get("grade_id", "").partition("-")
         if check and exercise in reference:
             cell["source"] = reference[exercise] + "\n_ = " + repr("".join(cell["source"]))
+    # uma: reads the kit, the course and the network from her kernel
+    code["uma"] = dict(reference)
+    notebooks["uma"] = fill_notebook(release, reference)
+    notebooks["uma"]["cells"].append(code_cell(PROBE_KIT.replace("COURSE", course_dir)))
     # tom: the stub scheduler, like the stub notebook; his kernel must not see anyone else's report
     code["tom"] = dict(reference, scheduler=None)
     notebooks["tom"] = fill_notebook(release, {k: v for k, v in reference.items() if k != "scheduler"})
@@ -237,7 +259,7 @@ def test_every_student_has_a_full_row(course, kit):
 
 
 @pytest.mark.parametrize("student", ["ref", "bob", "carol", "dave", "stub", "eve", "fay", "gus", "hal", "ivy", "lee", "max", "ned", "ray", "zed",
-                                     "pia", "quin", "rex", "sam", "tom"])
+                                     "pia", "quin", "rex", "sam", "tom", "uma"])
 def test_gradebook_matches_coopkit_grade_cell_by_cell(course, kit, student, tmp_path):
     stubs = {e.name: (kit.exercises / f"{e.name}.py").read_text() for e in kit.manifest.part(1).exercises}
     code = course["code"][student] if student not in ("stub", "sam") else stubs
@@ -258,6 +280,13 @@ def test_what_a_kernel_displays_reaches_no_browser_as_script(course):
     kinds = {kind for cell in nb["cells"] for out in cell.get("outputs", []) for kind in out.get("data", {})}
     assert kinds and kinds <= {"text/plain", "image/png"}
     assert "<script>alert" not in (course["dir"] / "feedback" / "rex" / "coop" / f"{NOTEBOOK_ID}.html").read_text()
+
+
+def test_a_kernel_reaches_no_solution_suite_gradebook_submission_or_network(course):
+    """uma's cell looked for the solutions, the hidden suites, any gradebook, other submissions and the internet."""
+    nb = json.loads((course["dir"] / "autograded" / "uma" / "coop" / NOTEBOOK).read_text())
+    printed = ["".join(out.get("text", "")) for cell in nb["cells"] for out in cell.get("outputs", []) if "PROBE" in "".join(out.get("text", ""))]
+    assert printed == ["PROBE []\n"], printed
 
 
 def test_a_kernel_sees_only_its_own_exercise_reports(course):

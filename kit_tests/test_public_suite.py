@@ -96,7 +96,8 @@ def test_a_hang_names_the_line_and_the_later_tests_are_quick(kit, tmp_path):
     assert out.count("(at runner.py line 3)") == 6, out
     assert "stopped after 3 s" in out and out.count("stopped after 1 s") == 5, out
     assert "✔ runner     exception_propagation" in out
-    assert elapsed < 13, f"{elapsed:.1f} s"
+    # six full timeouts cannot take under 18 s; 3 s + 5 x 1 s take about 8 s, so the bound holds even on a busy machine
+    assert elapsed < 17.5, f"{elapsed:.1f} s"
 
 
 def test_an_error_in_run_itself_names_its_line(kit, tmp_path):
