@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,45 @@ MOODLE_WORKSHEET = (
     "Participant 5150,Kim Lee,klee@uni.example,Submitted for grading,,100.00,Yes,-,-,\r\n"
     "Participant 6000,Nobody Here,nobody@uni.example,No submission,,100.00,Yes,-,-,\r\n"
 )
+
+
+def canvas_reads(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """What Canvas's gradebook importer (canvas-lms ``GradebookImporter``) takes from a CSV: ``({column: points}, {ID: {column: grade}})``.
+
+    Its rules, as its source states them: the header starts ``Student``, ``ID``; then ``SIS Login ID`` alone, or ``SIS User ID``
+    and ``SIS Login ID`` (then an optional ``Integration ID`` and ``Root Account``); the last identity column must be ``Section``,
+    or the whole file is refused as "Invalid header row". A row whose first cell holds ``Points Possible`` sets the points;
+    every other row is a student, found by ``ID``. Score columns (Current/Final Score ...) are not assignments.
+    """
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert len(header) > 3 and "Student" in header[0] and "ID" in header[1], f"Invalid header row: {header}"
+    count = 3
+    if "SIS Login ID" in header[2]:
+        count += 1
+    elif "SIS User ID" in header[2] and "SIS Login ID" in header[3]:
+        extra = 1 if "Integration ID" in header[4] else 0
+        count += 2 + extra + (1 if "Root Account" in header[4 + extra] else 0)
+    assert "Section" in header[count - 1], f"Invalid header row: {header} (Section must close the identity columns)"
+    assignments = [(i, name) for i, name in enumerate(header) if i >= count and not re.search(r"Current|Final|Override", name)]
+    points, grades = {}, {}
+    for row in rows[1:]:
+        if "Points Possible" in row[0]:
+            points = {name: row[i] for i, name in assignments}
+        else:
+            grades[row[1]] = {name: row[i].strip() for i, name in assignments}
+    return points, grades
+
+
+def moodle_reads(text: str) -> dict[str, tuple[str, str]]:
+    """What Moodle's worksheet upload (``assignfeedback_offline_grade_importer``) takes: ``{participant number: (Grade, Last modified (grade))}``.
+
+    It finds its columns by their English headers ``Identifier``, ``Grade`` and ``Last modified (grade)`` and refuses the file
+    without any of them; the participant is the Identifier with its ``Participant `` prefix cut off.
+    """
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"Identifier", "Grade", "Last modified (grade)"} <= set(rows[0]), "the upload would be refused"
+    return {row["Identifier"][len("Participant "):]: (row["Grade"], row["Last modified (grade)"]) for row in rows}
 
 
 def fake_report(name: str, score: int, max_score: int = 25) -> dict:
@@ -66,6 +106,29 @@ def test_canvas_import_has_canvas_columns_and_points_row(grades, tmp_path):
     assert sorted(line.split(" ")[1] for line in lines) == ["Jane", "Roe,", "klee", "stranger"]
     assert any("stranger (11/25) matches no roster row" in line for line in lines)
     assert "2 of 5" in result.stdout
+    points, grades = canvas_reads(out.read_text(encoding="utf-8"))
+    assert points == {"coop (5501)": "50"} and grades == {"123": {"coop (5501)": "44"}, "777": {"coop (5501)": "50"}, "888": {"coop (5501)": ""}}
+
+
+@pytest.mark.parametrize("columns", [
+    "Student,ID,Section",
+    "Student,ID,SIS Login ID,Section",
+    "Student,ID,SIS User ID,SIS Login ID,Section",
+    "Student,ID,SIS User ID,SIS Login ID,Integration ID,Section",
+    "Student,ID,SIS User ID,SIS Login ID,Integration ID,Root Account,Section",
+    "Student,ID,Section,SIS User ID",          # an edited export: Canvas would refuse these two orders as they are
+    "Student,ID,Integration ID,SIS Login ID,Section",
+])
+def test_canvas_identity_columns_come_in_the_order_canvas_reads(grades, tmp_path, columns):
+    names = columns.split(",")
+    values = {"Student": '"Doe, Ada"', "ID": "777", "SIS User ID": "S0777", "SIS Login ID": "adoe", "Integration ID": "i777",
+              "Root Account": "uni.example", "Section": "CS 101"}
+    text = f"{columns},coop (5501)\r\n" + ",".join(values[name] for name in names) + ",\r\n"
+    out = tmp_path / "canvas.csv"
+    result = coopkit("export", "canvas", grades, "--roster", roster(tmp_path, text, "gradebook.csv"), "--out", out)
+    assert result.returncode == 0, result.stderr
+    points, grades_read = canvas_reads(out.read_text(encoding="utf-8"))
+    assert points == {"coop (5501)": "25"} and grades_read == {"777": {"coop (5501)": "25"}}
 
 
 def test_canvas_new_assignment_column_and_login_match(grades, tmp_path):
@@ -108,11 +171,29 @@ def test_moodle_worksheet_keeps_every_column_and_fills_grade(grades, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 4  # smithjohn_123, doeada_777, stranger: no row; Nobody Here: no grade
     assert any("Nobody Here (Participant 6000) has no grade-class row" in line for line in lines)
+    assert moodle_reads(out.read_text(encoding="utf-8")) == {"4242": ("80.00", "-"), "5150": ("100.00", "-"), "6000": ("", "-")}
+
+
+def test_moodle_feedback_and_dates_go_back_exactly_as_downloaded(grades, tmp_path):
+    """Moodle's upload imports the feedback columns too, and skips grades changed since the download's date: both stay byte for byte."""
+    text = MOODLE_WORKSHEET.replace("-,\r\nParticipant 5150", '"Monday, 1 June 2026, 11:00 AM",=see office hours\r\nParticipant 5150')
+    out = tmp_path / "moodle.csv"
+    result = coopkit("export", "moodle", grades, "--roster", roster(tmp_path, text, "worksheet.csv"), "--out", out)
+    assert result.returncode == 0, result.stderr
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert (row["Feedback comments"], row["Last modified (grade)"], row["Grade"]) == ("=see office hours", "Monday, 1 June 2026, 11:00 AM", "80.00")
+
+
+def test_a_moodle_worksheet_graded_on_a_scale_is_refused_in_one_line(grades, tmp_path):
+    text = MOODLE_WORKSHEET.replace("100.00", "Competent", 1)
+    result = coopkit("export", "moodle", grades, "--roster", roster(tmp_path, text, "w.csv"), "--out", tmp_path / "m.csv")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "no number for Maximum Grade ('Competent' for Participant 4242)" in result.stderr and "Grade type: Point" in result.stderr
 
 
 @pytest.mark.parametrize("platform, text, words", [
     ("canvas", "Name,Score\nx,1\n", "no Student, ID, Section column"),
-    ("moodle", "Full name,Grade\nx,1\n", "no Identifier column"),
+    ("moodle", "Full name,Grade\nx,1\n", "no Identifier, Last modified (grade), Maximum Grade column"),
 ])
 def test_a_roster_of_the_wrong_kind_is_one_line(grades, tmp_path, platform, text, words):
     result = coopkit("export", platform, grades, "--roster", roster(tmp_path, text, "r.csv"))

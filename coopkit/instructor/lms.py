@@ -4,14 +4,18 @@ The roster is the file the LMS itself exports, so its id columns are the ones
 its import matches on:
 
 * Canvas: Grades > Export > "Export Current Gradebook View" (CSV). The import
-  file keeps the identity columns (``Student``, ``ID``, ``SIS User ID``,
-  ``SIS Login ID``, ``Integration ID``, ``Section``, those the export has),
-  the ``Points Possible`` row, and one assignment column: an existing one by its
-  full header (``Name (assignment id)``) or a new one by name, which Canvas
-  creates on import.
+  file keeps the identity columns in the one order Canvas's gradebook importer
+  accepts (``Student``, ``ID``, then ``SIS User ID`` + ``SIS Login ID`` with an
+  optional ``Integration ID`` and ``Root Account``, or ``SIS Login ID`` alone,
+  then ``Section`` last), the ``Points Possible`` row (its first cell says so),
+  and one assignment column: an existing one by its full header
+  (``Name (assignment id)``) or a new one by name, which Canvas creates on import.
 * Moodle: the assignment's "Download grading worksheet". Every column and row
   is kept; only ``Grade`` is filled (scaled to ``Maximum Grade``), for the
-  upload under "Upload grading worksheet" (matched by ``Identifier``).
+  upload under "Upload grading worksheet", which reads ``Identifier``
+  (``Participant <number>``), ``Grade``, ``Last modified (grade)`` (a grade
+  changed in Moodle after the download is not overwritten) and the feedback
+  columns, so those stay exactly as downloaded.
 
 A grade-class row matches a roster row when its name, or its last ``_`` part,
 is one of the row's identifiers: Canvas bulk downloads name students
@@ -30,10 +34,11 @@ from pathlib import Path
 
 from .report import _cell as _formula_safe
 
-CANVAS_IDS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section")
 CANVAS_KEYS = ("ID", "SIS User ID", "SIS Login ID", "Integration ID")
 CANVAS_POINTS = "Points Possible"
+MOODLE_COLUMNS = ("Identifier", "Grade", "Last modified (grade)")  # what Moodle's worksheet upload reads
 MOODLE_KEYS = ("Identifier", "Email address", "ID number", "Username")
+MOODLE_VERBATIM = MOODLE_KEYS + ("Last modified (grade)",)  # plus every "Feedback ..." column
 MOODLE_PARTICIPANT = "Participant "
 # a grade-class name in the LMS's own bulk-download naming: only then is its last "_" part the LMS's id
 CANVAS_NAME = re.compile(r"^[^_/]+_(\d+)$")
@@ -133,6 +138,16 @@ def _cell(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
+def canvas_identity_columns(header: list[str]) -> list[str]:
+    """The roster's identity columns in the order Canvas's importer reads them (``Section`` must close them)."""
+    columns = ["Student", "ID"]
+    if "SIS User ID" in header and "SIS Login ID" in header:
+        columns += ["SIS User ID", "SIS Login ID"] + [key for key in ("Integration ID", "Root Account") if key in header]
+    elif "SIS Login ID" in header:
+        columns.append("SIS Login ID")
+    return columns + ["Section"]
+
+
 def canvas(reports: dict[str, dict], roster: Path, assignment: str) -> Export:
     """Canvas's gradebook import: the identity columns, the Points Possible row, one assignment column."""
     how = "give the CSV of Canvas's Grades > Export (it has Student, ID and Section columns)"
@@ -144,20 +159,20 @@ def canvas(reports: dict[str, dict], roster: Path, assignment: str) -> Export:
     matched, warnings = _match(reports, students, lambda row: [row.get(key) or "" for key in CANVAS_KEYS if (row.get(key) or "").strip()], CANVAS_NAME)
     written = []
     max_score = next(iter(reports.values()))["max_score"] if reports else 0
-    points = {key: "" for key in CANVAS_IDS if key in header} | {"Student": f"    {CANVAS_POINTS}", column: _cell(out_of or max_score)}
+    identity = canvas_identity_columns(header)
+    points = {key: "" for key in identity} | {"Student": f"    {CANVAS_POINTS}", column: _cell(out_of or max_score)}
     for number, row in enumerate(students):
         grade = _cell(_scaled(matched[number], out_of)) if number in matched else ""
         if number not in matched:
             warnings.append(f"{row.get('Student', '')} (Canvas ID {row['ID']}) has no grade-class row: left blank")
-        written.append({key: _safe(key, row.get(key, ""), CANVAS_KEYS) for key in CANVAS_IDS if key in header} | {column: grade})
-    columns = [key for key in CANVAS_IDS if key in header] + [column]
-    return Export(_write(columns, [points] + written), len(matched), warnings)
+        written.append({key: _safe(key, row.get(key, ""), CANVAS_KEYS) for key in identity} | {column: grade})
+    return Export(_write(identity + [column], [points] + written), len(matched), warnings)
 
 
 def moodle(reports: dict[str, dict], roster: Path) -> Export:
     """Moodle's grading worksheet, as downloaded, with Grade filled in for every matched student."""
     how = "give the assignment's grading worksheet (View all submissions > Grading action > Download grading worksheet)"
-    header, rows = read_roster(roster, ("Identifier", "Grade"), how)
+    header, rows = read_roster(roster, MOODLE_COLUMNS + ("Maximum Grade",), how)
 
     def keys(row):
         found = [row.get(key) or "" for key in MOODLE_KEYS if (row.get(key) or "").strip()]
@@ -167,12 +182,16 @@ def moodle(reports: dict[str, dict], roster: Path) -> Export:
         email = (row.get("Email address") or "").strip()
         return found + ([email.split("@", 1)[0]] if "@" in email else [])
 
+    scale = next((row for row in rows if _number(row["Maximum Grade"]) is None), None)
+    if scale is not None:
+        raise RosterProblem(f"the worksheet {roster} gives no number for Maximum Grade ({scale['Maximum Grade']!r} for {scale['Identifier']}): "
+                            "grade the Moodle assignment by points (Grade type: Point), then download the worksheet again")
     matched, warnings = _match(reports, rows, keys, MOODLE_NAME)
     written = []
     for number, row in enumerate(rows):
         if number in matched:
-            row = dict(row, Grade=f"{_scaled(matched[number], _number(row.get('Maximum Grade', ''))):.2f}")
+            row = dict(row, Grade=f"{_scaled(matched[number], _number(row['Maximum Grade'])):.2f}")
         else:
             warnings.append(f"{row.get('Full name', '')} ({row['Identifier']}) has no grade-class row: Grade left as it was")
-        written.append({key: value if key == "Grade" else _safe(key, value, MOODLE_KEYS) for key, value in row.items()})
+        written.append({key: value if key == "Grade" or key.startswith("Feedback") else _safe(key, value, MOODLE_VERBATIM) for key, value in row.items()})
     return Export(_write(header, written), len(matched), warnings)
