@@ -183,12 +183,22 @@ def course_files(kit: Kit) -> dict[str, str]:
     return files
 
 
+EXCHANGE_MODE = 0o777  # nbgrader's own set-up: every user of the machine may fetch from it and submit to it
+
+
 def build(kit: Kit, course_dir: Path) -> list[Path]:
-    """Write the course into ``course_dir``; returns the files written."""
+    """Write the course into ``course_dir``, with its exchange folder; returns the files written.
+
+    The exchange must exist before formgrader opens: its Release and Collect buttons are only offered when
+    nbgrader finds the exchange folder writable, and nbgrader does not create it on its own.
+    """
     written = []
     for relative, text in course_files(kit).items():
         path = Path(course_dir) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    exchange = Path(course_dir) / "exchange"
+    exchange.mkdir(exist_ok=True)
+    exchange.chmod(EXCHANGE_MODE)
     return written
