@@ -95,7 +95,7 @@ def _autograde_group(course: Path, assignment: str, group: list[str], everyone: 
     env = {"COOPKIT_REPORT_CACHE": str(cache)} if cache is not None else {}
     log = ""
     for _ in range(2):  # a second go if another worker held the gradebook too long
-        log = in_fresh_worker(run_nbgrader_here, str(course), args, env)
+        _, log = in_fresh_worker(run_nbgrader_here, str(course), args, env)
         if "database is locked" not in log:
             break
     return log

@@ -27,11 +27,15 @@ def nbgrader_env() -> dict:
     return env
 
 
-def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise CourseError(f"nbgrader {' '.join(args)} failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
-    return result
+def nbgrader(course: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``nbgrader ARGS`` in ``course``, as ``python -m nbgrader`` runs it, in a worker forked from the forkserver.
+
+    The result's ``stdout`` and ``stderr`` both hold everything nbgrader printed (one stream, in order).
+    """
+    code, output = in_fresh_worker(run_nbgrader_here, str(course), list(args), dict(env or {}))
+    if check and code != 0:
+        raise CourseError(f"nbgrader {' '.join(args)} failed: {output.strip().splitlines()[-1:]}")
+    return subprocess.CompletedProcess(["nbgrader", *args], code, output, output)
 
 
 NBGRADER_PRELOAD = ["nbgrader.apps.nbgraderapp", "nbgrader.api"]
@@ -76,9 +80,10 @@ def in_fresh_worker(function, *args):
     return result
 
 
-def run_nbgrader_here(course: str, args: list[str], env: dict[str, str]) -> str:
-    """``nbgrader ARGS`` in this process (a worker), in ``course``; returns everything it printed."""
+def run_nbgrader_here(course: str, args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """``nbgrader ARGS`` in this process (a worker), in ``course``: ``(exit code, everything it printed)``."""
     import runpy
+    import traceback
 
     os.chdir(course)
     os.environ.update(nbgrader_env())
@@ -89,12 +94,16 @@ def run_nbgrader_here(course: str, args: list[str], env: dict[str, str]) -> str:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         sys.argv = ["nbgrader", *args]
+        code = 0
         try:
             runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
-        except SystemExit:
-            pass
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        except Exception:  # what `python -m nbgrader` would print before exiting 1
+            traceback.print_exc()
+            code = 1
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
         log.seek(0)
-        return log.read().decode("utf-8", errors="replace")
+        return code, log.read().decode("utf-8", errors="replace")
