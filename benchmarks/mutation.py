@@ -6,7 +6,10 @@ mutmut's module names match what the harness imports) and the suites in
 survivor. Equivalent mutants (no observable change) are listed in
 ``benchmarks/equivalent_mutants.toml`` with the reason.
 
-Usage: python benchmarks/mutation.py [--keep]
+Usage: python benchmarks/mutation.py [--keep] [--exercises NAME,NAME]
+
+``--exercises`` mutates only those exercises (with their suites): the kit test's fast guard
+runs the Part 1 chapters that need no other chapter; ``make mutation`` runs them all.
 """
 
 from __future__ import annotations
@@ -38,11 +41,13 @@ pytest_add_cli_args_test_selection = ["tests/"]
 """
 
 
-def build(kit: Kit, scratch: Path) -> None:
+def build(kit: Kit, scratch: Path, names: list[str] | None = None) -> None:
     (scratch / "exercises").mkdir(parents=True)
     (scratch / "tests").mkdir()
     (scratch / "exercises" / "__init__.py").write_text("")
     for exercise in kit.manifest.exercises:
+        if names and exercise.name not in names:
+            continue
         source = regions.drop_markers(kit.solution_file(exercise.name).read_text())
         (scratch / "exercises" / f"{exercise.name}.py").write_text(source)
         shutil.copyfile(kit.suite_file(exercise.name), scratch / "tests" / f"test_{exercise.name}.py")
@@ -52,11 +57,15 @@ def build(kit: Kit, scratch: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keep", action="store_true", help="keep the scratch project")
+    parser.add_argument("--exercises", help="comma-separated exercise names to mutate (default: all)")
     args = parser.parse_args()
     kit = Kit(ROOT)
+    names = args.exercises.split(",") if args.exercises else None
+    for name in names or ():
+        kit.manifest.exercise(name)  # an unknown name is a ManifestError naming the exercises there are
     scratch = Path(tempfile.mkdtemp(prefix="coopkit-mutation-"))
     try:
-        build(kit, scratch)
+        build(kit, scratch, names)
         mutmut = [sys.executable, "-m", "mutmut"]
         subprocess.run(mutmut + ["run"], cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         listing = subprocess.run(mutmut + ["results", "--all", "true"], cwd=scratch, capture_output=True, text=True).stdout
