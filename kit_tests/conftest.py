@@ -11,6 +11,8 @@ import pytest
 from coopkit.authoring import regions
 from coopkit.paths import Kit
 
+from . import system_tools
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -21,6 +23,24 @@ collect_ignore = ["corpus"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
+APT_INSTALL = pytest.StashKey()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "heavy(seconds): a file's rough run time on two idle cores; the heaviest files start first")
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers): once per run
+        config.stash[APT_INSTALL] = system_tools.start_installing()
+
+
+def pytest_unconfigure(config):
+    install = config.stash.get(APT_INSTALL, None)
+    if install is not None:
+        install.wait()
+
+
+def pytest_collection_modifyitems(items):
+    """The heaviest files first, so that the workers, which take a file at a time, finish together."""
+    items.sort(key=lambda item: -(item.get_closest_marker("heavy").args[0] if item.get_closest_marker("heavy") else 0))
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ from coopkit.grading.report import to_json
 
 from .conftest import build_submission, corpus_cases, CORPUS
 
+pytestmark = pytest.mark.heavy(130)  # rough seconds on two idle cores: the heaviest files start first
+
 
 @pytest.fixture(scope="session")
 def graded(kit, tmp_path_factory):

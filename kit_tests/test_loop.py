@@ -25,6 +25,9 @@ from coopkit.harness import Implementation
 from coopkit.student import trace
 
 from .conftest import reference_source
+from .system_tools import tool_or_skip
+
+pytestmark = pytest.mark.heavy(40)  # rough seconds on two idle cores: the heaviest files start first
 
 MAX_LINES = 40  # the issue's target: fresh stubs, and a one-file run with one mistake, summary included
 
@@ -123,17 +126,6 @@ def test_a_new_student_walks_every_exercise_to_the_end(kit, student_bundle):
 # -- watch, in a real terminal -----------------------------------------------------------------
 
 
-def tmux_or_skip() -> str:
-    """tmux's path: installed with apt-get when missing and possible, else the test is skipped and says why."""
-    found = shutil.which("tmux")
-    if found is None and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "tmux"], capture_output=True, timeout=300)
-        found = shutil.which("tmux")
-    if found is None:
-        pytest.skip("tmux is not installed and `apt-get install -y tmux` could not install it: the watch screen test needs a terminal")
-    return found
-
-
 class Terminal:
     """A tmux pane on a private server, running one command."""
 
@@ -158,7 +150,7 @@ class Terminal:
 
 
 def test_watch_shows_the_failure_then_the_next_file_across_the_parts(kit, student_bundle):
-    tmux = tmux_or_skip()
+    tmux = tool_or_skip("tmux", "the watch screen test needs a terminal")
     bundle = student_bundle
     shutil.rmtree(bundle / ".coopkit", ignore_errors=True)
     part1 = [exercise.name for exercise in kit.manifest.part(1).exercises]

@@ -23,6 +23,7 @@ from coopkit.paths import find_kit
 from .conftest import reference_source
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
+pytestmark = pytest.mark.heavy(150)  # rough seconds on two idle cores: the heaviest files start first
 
 COOP = find_kit().manifest.assignment("coop")
 NOTEBOOK, NOTEBOOK_ID = COOP.notebook, COOP.notebook_id
@@ -61,7 +62,7 @@ def course(kit, tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     nbbuild.build(kit, course)
     with (course / "nbgrader_config.py").open("a") as config:
-        config.write("c.Execute.timeout = 20  # short for the test's endless-loop notebook\n")
+        config.write("c.Execute.timeout = 8  # short for the test's endless-loop notebook\n")
         config.write("c.LateSubmissionPlugin.penalty_method = 'zero'  # a late notebook scores 0\n")
     nbgrader(course, "generate_assignment", "coop", "--force")
     release = json.loads((course / "release" / "coop" / NOTEBOOK).read_text())

@@ -21,6 +21,8 @@ from coopkit.paths import find_kit
 from .conftest import reference_source
 from .test_nbgrader import edit_cells, gradebook_scores, sandbox_scores
 
+pytestmark = pytest.mark.heavy(60)  # rough seconds on two idle cores: the heaviest files start first
+
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
 
 EVENT_LOOP = find_kit().manifest.assignment("event_loop")

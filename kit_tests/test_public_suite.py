@@ -6,8 +6,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from coopkit.authoring import devcheck
 from coopkit.student import publictests
+
+pytestmark = pytest.mark.heavy(20)  # rough seconds on two idle cores: the heaviest files start first
 
 
 def run_pytest(kit, *args):
