@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[nbgrader,dev]'
 	@touch $(STAMP)
 
-## test: every kit test (generated files, reference, corpus, sandbox, CLI, nbgrader round trip)
+## test: every kit test (generated files, reference, corpus, sandbox, CLI, nbgrader round trip, formgrader in Chromium)
+# Three workers even on two cores: much of the run waits on timeouts, kernels and installs, not on the CPU.
+# The heaviest files start first (their heavy(seconds) marker); the full mutation run is `make mutation`.
 test: venv
-	$(PY) -m pytest kit_tests -q -p no:cacheprovider -o timeout=900 --ignore=kit_tests/corpus -n 2 --dist loadfile
+	$(PY) -m pytest kit_tests -q -p no:cacheprovider -o timeout=900 --ignore=kit_tests/corpus -n 3 --dist loadfile
 
 ## demo: grade the sample submissions, then the same through nbgrader, and print the tables
 demo: venv

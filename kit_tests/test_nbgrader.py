@@ -486,6 +486,10 @@ def test_release_fetch_submit_collect_through_the_course_exchange(kit, tmp_path)
     """A fresh course's config sets an exchange that works on one machine: nbgrader's real exchange round trip."""
     course, student = tmp_path / "course", tmp_path / "student"
     nbbuild.build(kit, course)
+    # made by the instructor before any student can: sticky at the root, the course's inbound write-only
+    modes = {path.relative_to(course).as_posix(): path.stat().st_mode & 0o7777 for path in (course / "exchange").rglob("*")}
+    assert (course / "exchange").stat().st_mode & 0o7777 == 0o1777
+    assert modes == {"exchange/coopkit": 0o755, "exchange/coopkit/outbound": 0o755, "exchange/coopkit/inbound": 0o2733}
     student.mkdir()
     nbgrader(course, "generate_assignment", "coop", "--force")
     nbgrader(course, "release_assignment", "coop")

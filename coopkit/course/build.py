@@ -15,6 +15,7 @@ with sorted keys and fixed cell ids, so building twice gives the same bytes.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from coopkit.kernels.execute import SandboxedExecute
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
-c.CourseDirectory.course_id = "coopkit"
+c.CourseDirectory.course_id = "{course_id}"
 # Release, fetch, submit and collect go through this folder: beside the course, for one machine (nbgrader's
 # default, /usr/local/share/nbgrader/exchange, needs root to create). On JupyterHub, set it to a folder every
 # user can reach, here and in the students' nbgrader config (~/.jupyter/nbgrader_config.py).
@@ -172,7 +173,7 @@ def notebook_text(kit: Kit, assignment: Part) -> str:
 
 def config_text(kit: Kit) -> str:
     notebooks = "|".join(re.escape(assignment.notebook_id) for assignment in kit.manifest.assignments)
-    return CONFIG.format(timeout=int(kit.manifest.exercise_budget * 2), notebooks=notebooks)
+    return CONFIG.format(timeout=int(kit.manifest.exercise_budget * 2), notebooks=notebooks, course_id=COURSE_ID)
 
 
 def course_files(kit: Kit) -> dict[str, str]:
@@ -183,7 +184,11 @@ def course_files(kit: Kit) -> dict[str, str]:
     return files
 
 
-EXCHANGE_MODE = 0o777  # nbgrader's own set-up: every user of the machine may fetch from it and submit to it
+COURSE_ID = "coopkit"
+# The exchange as nbgrader's release makes it, made by the instructor before any student can: sticky and open
+# at the root (every user may fetch and submit, none may remove another's entry), the course's own folders
+# the instructor's (outbound readable, inbound write-only and set-group-id), so no student can take them first.
+EXCHANGE_MODES = {"": 0o1777, COURSE_ID: 0o755, f"{COURSE_ID}/outbound": 0o755, f"{COURSE_ID}/inbound": 0o2733}
 
 
 def build(kit: Kit, course_dir: Path) -> list[Path]:
@@ -198,7 +203,9 @@ def build(kit: Kit, course_dir: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    exchange = Path(course_dir) / "exchange"
-    exchange.mkdir(exist_ok=True)
-    exchange.chmod(EXCHANGE_MODE)
+    for relative, mode in EXCHANGE_MODES.items():
+        folder = Path(course_dir) / "exchange" / relative
+        folder.mkdir(exist_ok=True)
+        if folder.stat().st_uid == os.getuid():
+            folder.chmod(mode)
     return written
