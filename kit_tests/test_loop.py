@@ -126,6 +126,9 @@ def test_a_new_student_walks_every_exercise_to_the_end(kit, student_bundle):
 # -- watch, in a real terminal -----------------------------------------------------------------
 
 
+END = r"^save to rerun · stuck\? coopkit hint · Ctrl-C to stop$"  # the last line of a watch screen
+
+
 class Terminal:
     """A tmux pane on a private server, running one command."""
 
@@ -136,14 +139,15 @@ class Terminal:
     def screen(self) -> str:
         return subprocess.run([*self.base, "capture-pane", "-p"], capture_output=True, text=True).stdout
 
-    def wait_for(self, pattern, seconds=60) -> str:
+    def wait_for(self, *patterns, seconds=60) -> str:
+        """The screen once every pattern is on it (a screen is drawn in pieces: its last line comes last)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             text = self.screen()
-            if re.search(pattern, text, re.MULTILINE):
+            if all(re.search(pattern, text, re.MULTILINE) for pattern in patterns):
                 return text
             time.sleep(0.1)
-        raise AssertionError(f"never saw {pattern!r} on the screen:\n{self.screen()}")
+        raise AssertionError(f"never saw all of {patterns!r} on the screen:\n{self.screen()}")
 
     def close(self):
         subprocess.run([*self.base, "kill-server"], capture_output=True)
@@ -161,16 +165,16 @@ def test_watch_shows_the_failure_then_the_next_file_across_the_parts(kit, studen
     (bundle / "exercises" / "async_map.py").write_text(with_mistake(kit, "async_map"))
     terminal = Terminal(tmux, bundle, ".venv/bin/coopkit watch")
     try:
-        first = terminal.wait_for(r"async_map: watching")
+        first = terminal.wait_for(r"async_map: watching", END)
         assert "✘ [async_map." in first and "likely cause:" in first
         assert re.search(r"^█+░+ Part 1: \d+/25 points · Part 2: 0/\d+ points$", first, re.MULTILINE), first
         (bundle / "exercises" / "async_map.py").write_text(reference_source(kit, "async_map") + "\n")
-        second = terminal.wait_for(r"traps: watching", seconds=30)
+        second = terminal.wait_for(r"traps: watching", END, seconds=30)
         assert "✔ async_map passes its public tests.\nNext: exercises/traps.py, lesson docs/05-traps.md\n" in second
         assert "coopkit watch: save a file" not in second and "[async_map." not in second  # the screen was cleared
-        assert "· [traps." in second and "Part 1 complete: 25/25 points" in second
+        assert "· [traps." in second and re.search(r"^█+░+ Part 1 complete: 25/25 points · Part 2: 0/\d+ points$", second, re.MULTILINE), second
         (bundle / "exercises" / "traps.py").write_text(with_mistake(kit, "traps"))
-        third = terminal.wait_for(r"✘ \[traps\.", seconds=30)
+        third = terminal.wait_for(r"✘ \[traps\.", END, seconds=30)
         assert "likely cause:" in third and "· [traps." not in third and "async_map passes" not in third
     finally:
         terminal.close()
