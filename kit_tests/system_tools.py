@@ -17,6 +17,9 @@ import pytest
 TOOLS = {"tmux": "tmux", "chromium": "chromium"}  # command: Debian package, the quick one first
 PENDING = "COOPKIT_KIT_TESTS_APT_PID"  # the background install's pid, for the workers (they inherit the environment)
 INSTALL_SECONDS = 900
+# Chromium as root, headless, on a closed network: no sandbox of its own, and no reaching for Google's hosts
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
 
 
 def _can_install() -> bool:

@@ -24,13 +24,10 @@ from coopkit.course.autograde import fill_notebook
 from coopkit.course.workers import nbgrader, nbgrader_env
 
 from .conftest import reference_source
-from .system_tools import tool_or_skip
+from .system_tools import CHROMIUM_FLAGS, tool_or_skip
 from .test_nbgrader import RUNNER_BUG, gradebook_scores
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
-# Chromium must not reach for Google's hosts on a closed network, nor need a sandbox of its own as root
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
 
 
 def free_port() -> int:
