@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coopkit.authoring import regions  # noqa: E402
+from coopkit.manifest import ManifestError  # noqa: E402
 from coopkit.paths import Kit  # noqa: E402
 
 if sys.version_info >= (3, 11):
@@ -62,7 +63,10 @@ def main() -> int:
     kit = Kit(ROOT)
     names = args.exercises.split(",") if args.exercises else None
     for name in names or ():
-        kit.manifest.exercise(name)  # an unknown name is a ManifestError naming the exercises there are
+        try:
+            kit.manifest.exercise(name)
+        except ManifestError as exc:
+            parser.error(str(exc))
     scratch = Path(tempfile.mkdtemp(prefix="coopkit-mutation-"))
     try:
         build(kit, scratch, names)
