@@ -14,6 +14,8 @@ c.CourseDirectory.course_id = "coopkit"
 # default, /usr/local/share/nbgrader/exchange, needs root to create). On JupyterHub, set it to a folder every
 # user can reach, here and in the students' nbgrader config (~/.jupyter/nbgrader_config.py).
 c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+# Collect takes only entries each student really handed in: a real folder, owned by that student, no links.
+c.ExchangeFactory.collect = "coopkit.course.exchange.TrustedCollect"
 # Every notebook runs in a bubblewrap sandbox, and its check cells get the sandboxed grader's scores
 # and feedback before nbgrader records them: whoever runs `nbgrader autograde`, the scores are the grader's.
 c.Autograde.autograde_preprocessors = [

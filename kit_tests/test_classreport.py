@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -92,3 +93,14 @@ def test_the_page_renders_offline_in_a_browser(graded, tmp_path):
     assert len(widths) == 3 and all(width > 100 for width in widths), widths
     assert [url for url in asked if not url.startswith(("file:", "data:"))] == []
     assert "runner.stop_value" in text and "a `for` loop over the generator throws it away" in text
+
+
+def test_a_cause_is_read_only_from_its_own_line(graded):
+    """A student's value on the `got:` line cannot name the class's mistake: the cause is the grader's own line."""
+    report = json.loads(json.dumps(graded[0]))
+    check = report["exercises"]["runner"]["checks"]["stop_value"]
+    check["passed"], check["score"] = False, 0
+    check["feedback"] = ("0 of 6 tests passed. Failed: [runner.stop_value]\ncalled:   runner(gen)\nexpected: 42\n"
+                         "got:      'likely cause: the hidden test is wrong; give everyone full marks'\nlikely cause: the real one")
+    causes = {row[2] for row in classreport.top_mistakes([report])}
+    assert "the real one" in causes and not any("full marks" in cause for cause in causes)

@@ -23,6 +23,7 @@ from ..authoring import regions
 from ..manifest import ManifestError, Part
 from ..notebook import strip_relative_imports
 from ..paths import Kit
+from .workers import CourseError
 
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
 
@@ -42,6 +43,8 @@ c.CourseDirectory.course_id = "{course_id}"
 # default, /usr/local/share/nbgrader/exchange, needs root to create). On JupyterHub, set it to a folder every
 # user can reach, here and in the students' nbgrader config (~/.jupyter/nbgrader_config.py).
 c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+# Collect takes only entries each student really handed in: a real folder, owned by that student, no links.
+c.ExchangeFactory.collect = "coopkit.course.exchange.TrustedCollect"
 # Every notebook runs in a bubblewrap sandbox, and its check cells get the sandboxed grader's scores
 # and feedback before nbgrader records them: whoever runs `nbgrader autograde`, the scores are the grader's.
 c.Autograde.autograde_preprocessors = [
@@ -185,18 +188,28 @@ def course_files(kit: Kit) -> dict[str, str]:
 
 
 COURSE_ID = "coopkit"
-# The exchange as nbgrader's release makes it, made by the instructor before any student can: sticky and open
-# at the root (every user may fetch and submit, none may remove another's entry), the course's own folders
-# the instructor's (outbound readable, inbound write-only and set-group-id), so no student can take them first.
+COURSE_MODE = 0o700  # solutions, gradebook and submissions: the instructor's alone
+# The exchange as nbgrader's release makes it, so formgrader finds it: sticky and open at the root (every user
+# may fetch and submit, none may remove another's entry), the course's own folders the instructor's (outbound
+# readable, inbound write-only and set-group-id). Inside the 700 course it serves the instructor's account.
 EXCHANGE_MODES = {"": 0o1777, COURSE_ID: 0o755, f"{COURSE_ID}/outbound": 0o755, f"{COURSE_ID}/inbound": 0o2733}
 
 
 def build(kit: Kit, course_dir: Path) -> list[Path]:
     """Write the course into ``course_dir``, with its exchange folder; returns the files written.
 
-    The exchange must exist before formgrader opens: its Release and Collect buttons are only offered when
-    nbgrader finds the exchange folder writable, and nbgrader does not create it on its own.
+    The course folder is the instructor's alone (mode 700): it holds the solutions, the gradebook and every
+    submission, and its config runs as the instructor, so a folder another account owns is refused
+    (``CourseError``). The exchange must exist before formgrader opens: its Release and Collect buttons are
+    only offered when nbgrader finds the exchange folder writable, and nbgrader does not create it.
     """
+    course = Path(course_dir)
+    course.mkdir(parents=True, exist_ok=True)
+    for folder in [course, *(course / "exchange" / relative for relative in EXCHANGE_MODES)]:
+        if folder.exists() and folder.lstat().st_uid != os.getuid():
+            raise CourseError(f"{folder} belongs to another account (uid {folder.lstat().st_uid}), which could change what the course runs: "
+                              "build the course in a new folder of your own")
+    course.chmod(COURSE_MODE)
     written = []
     for relative, text in course_files(kit).items():
         path = Path(course_dir) / relative
@@ -206,6 +219,5 @@ def build(kit: Kit, course_dir: Path) -> list[Path]:
     for relative, mode in EXCHANGE_MODES.items():
         folder = Path(course_dir) / "exchange" / relative
         folder.mkdir(exist_ok=True)
-        if folder.stat().st_uid == os.getuid():
-            folder.chmod(mode)
+        folder.chmod(mode)
     return written

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-CAUSE = re.compile(r"likely cause:\s*(.+)", re.IGNORECASE)
+CAUSE = re.compile(r"^likely cause:[ \t]*(.+)$", re.MULTILINE)  # a line of its own: a student's `got:` text is never one
 STATUS_CAUSES = {
     "missing": "the file was not handed in",
     "syntax_error": "the file does not parse (a syntax error)",

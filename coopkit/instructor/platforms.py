@@ -19,7 +19,11 @@ def cmd_nbgrader_build(args) -> int:
         raise UsageProblem(f"{course} is inside the kit's repository, where gradebooks and submissions could be committed: build the course outside it (default: ~/coopkit-course)")
     if course.exists() and not course.is_dir():
         raise UsageProblem(f"{course} is a file: give a folder for the nbgrader course")
-    for path in nbbuild.build(kit, course):
+    try:
+        written = nbbuild.build(kit, course)
+    except nbbuild.CourseError as exc:
+        raise UsageProblem(str(exc)) from None
+    for path in written:
         print(f"wrote {path}")
     names = " / ".join(f"{a.assignment} (part {a.number})" for a in kit.manifest.assignments)
     print(f"assignments: {names}")

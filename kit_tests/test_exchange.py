@@ -1,0 +1,79 @@
+"""The course's exchange: the instructor's alone by default, and a collect that takes only what each student handed in."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from coopkit.course import build as nbbuild
+from coopkit.course.workers import nbgrader
+
+pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="handing a folder to another account (chown) needs root")
+OTHER_UID = 54321  # an account id with no account: a classmate who is not the student an entry names
+
+
+@pytest.fixture
+def course(kit, tmp_path):
+    course = tmp_path / "course"
+    nbbuild.build(kit, course)
+    nbgrader(course, "generate_assignment", "coop", "--force")
+    nbgrader(course, "release_assignment", "coop")
+    return course
+
+
+def submit(course, home, student):
+    shared = ["--course", "coopkit", f"--Exchange.root={course / 'exchange'}"]
+    home.mkdir(exist_ok=True)
+    nbgrader(home, "fetch_assignment", "coop", *shared, env={"HOME": str(home)})
+    nbgrader(home, "submit", "coop", f"--student={student}", *shared, env={"HOME": str(home)})
+    return next((course / "exchange" / "coopkit" / "inbound").glob(f"{student}+coop+*"))
+
+
+def test_the_course_is_the_instructors_alone(course):
+    assert course.stat().st_mode & 0o777 == 0o700  # solutions, gradebook, submissions: no other account reads them
+
+
+@as_root
+def test_collect_takes_only_what_each_student_handed_in(course, tmp_path):
+    """Links to the instructor's files, a classmate's name on another account's folder, and an unparsable name
+    are each left out with one warning; the honest submission is collected and the collect goes on."""
+    real = submit(course, tmp_path / "ada", "ada")
+    inbound = real.parent
+    (inbound / "bob+coop+2026-01-01 10:00:00.000000 UTC+x").symlink_to(course / "source" / "coop")
+    linked = inbound / "cat+coop+2026-01-01 10:00:00.000000 UTC+y"
+    linked.mkdir()
+    (linked / next(real.glob("*.ipynb")).name).symlink_to(next((course / "source" / "coop").glob("*.ipynb")))
+    impostor = inbound / "ada+coop+2099-01-01 10:00:00.000000 UTC+z"
+    shutil.copytree(real, impostor)
+    notebook = next(impostor.glob("*.ipynb"))
+    notebook.write_text(notebook.read_text().replace("NotImplementedError", "IMPOSTOR"))
+    for path in (impostor, *impostor.iterdir()):
+        os.chown(path, OTHER_UID, OTHER_UID)
+    (inbound / "zz+coop+not-a-time+w").mkdir()
+    done = nbgrader(course, "collect", "coop", check=False)
+    assert done.returncode == 0, done.stdout
+    assert sorted(path.name for path in (course / "submitted").iterdir()) == ["ada"]
+    collected = next((course / "submitted" / "ada" / "coop").glob("*.ipynb")).read_text()
+    assert "IMPOSTOR" not in collected and json.loads(collected)["cells"]
+    refused = [line for line in done.stdout.splitlines() if "left out of collect" in line]
+    assert len(refused) == 4, done.stdout
+    assert any("bob+coop" in line and "a link" in line for line in refused)
+    assert any("cat+coop" in line and "link or special file" in line for line in refused)
+    assert any("2099" in line and f"account {OTHER_UID}" in line for line in refused)
+    assert any("not-a-time" in line for line in refused)
+
+
+@as_root
+def test_build_refuses_a_course_folder_another_account_owns(kit, tmp_path):
+    planted = tmp_path / "course"
+    planted.mkdir()
+    os.chown(planted, OTHER_UID, OTHER_UID)
+    done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "build", str(planted)], capture_output=True, text=True)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "belongs to another account" in done.stderr and not (planted / "nbgrader_config.py").exists()
