@@ -77,3 +77,30 @@ def test_build_refuses_a_course_folder_another_account_owns(kit, tmp_path):
     done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "build", str(planted)], capture_output=True, text=True)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "belongs to another account" in done.stderr and not (planted / "nbgrader_config.py").exists()
+
+
+def test_the_copy_follows_no_link_even_one_planted_after_the_check(course, tmp_path):
+    """Collect copies through descriptors opened without following links: an entry swapped for a link (or holding
+    one, or a FIFO) after its check is left out with a warning, not followed into the instructor's files."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    from coopkit.course.exchange import TrustedCollect
+
+    collect = TrustedCollect(coursedir=CourseDirectory(root=str(course)), authenticator=Authenticator())
+    source = next((course / "source" / "coop").glob("*.ipynb"))
+    honest = tmp_path / "ada+coop+2026-01-01 10:00:00.000000 UTC+a"
+    (honest / "sub").mkdir(parents=True)
+    (honest / "sub" / "notes.txt").write_text("mine")
+    swapped = tmp_path / "bob+coop+2026-01-01 10:00:00.000000 UTC+b"
+    swapped.symlink_to(course / "source" / "coop")
+    holding = tmp_path / "cat+coop+2026-01-01 10:00:00.000000 UTC+c"
+    holding.mkdir()
+    (holding / source.name).symlink_to(source)
+    piped = tmp_path / "dan+coop+2026-01-01 10:00:00.000000 UTC+d"
+    piped.mkdir()
+    os.mkfifo(piped / "pipe")
+    for entry in (honest, swapped, holding, piped):
+        collect.do_copy(str(entry), str(tmp_path / "out" / entry.name[:3]))
+    assert (tmp_path / "out" / "ada" / "sub" / "notes.txt").read_text() == "mine"
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["ada"]
