@@ -19,8 +19,8 @@ import pwd
 import shutil
 import stat
 
-from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange import ExchangeError
+from nbgrader.exchange.default.collect import ExchangeCollect
 
 REFUSED = "\x00refused"  # no student id has a NUL: a record left out (nbgrader groups records by student id)
 
