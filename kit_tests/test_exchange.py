@@ -56,13 +56,29 @@ def test_collect_takes_only_what_each_student_handed_in(course, tmp_path):
     for path in (impostor, *impostor.iterdir()):
         os.chown(path, OTHER_UID, OTHER_UID)
     (inbound / "zz+coop+not-a-time+w").mkdir()
+    deep = inbound / "dan+coop+2026-01-01 10:00:00.000000 UTC+v"  # a real folder, but deeper than any notebook needs
+    deep.mkdir()
+    folder = os.open(deep, os.O_RDONLY)
+    for _ in range(30):  # longer than a path may be: only reachable folder by folder
+        os.mkdir("d" * 200, dir_fd=folder)
+        folder, parent = os.open("d" * 200, os.O_RDONLY, dir_fd=folder), folder
+        os.close(parent)
+    os.close(folder)
+    shared = inbound / "eve+coop+2026-01-01 10:00:00.000000 UTC+u"  # someone else's file inside
+    shutil.copytree(real, shared)
+    os.chown(next(shared.glob("*.ipynb")), OTHER_UID, OTHER_UID)
+    (real / "timestamp.txt").write_text("not a time")  # nbgrader's own `collect --update` stops for everyone at this
     done = nbgrader(course, "collect", "coop", check=False)
     assert done.returncode == 0, done.stdout
     assert sorted(path.name for path in (course / "submitted").iterdir()) == ["ada"]
     collected = next((course / "submitted" / "ada" / "coop").glob("*.ipynb")).read_text()
     assert "IMPOSTOR" not in collected and json.loads(collected)["cells"]
+    assert (course / "submitted" / "ada" / "coop" / "timestamp.txt").read_text() == real.name.rsplit("+", 3)[2]
+    assert nbgrader(course, "collect", "coop", "--update", check=False).returncode == 0
     refused = [line for line in done.stdout.splitlines() if "left out of collect" in line]
-    assert len(refused) == 4, done.stdout
+    assert len(refused) == 6, done.stdout
+    assert any("dan+coop" in line and "deeper than" in line for line in refused)
+    assert any("eve+coop" in line and "not eve's" in line for line in refused)
     assert any("bob+coop" in line and "a link" in line for line in refused)
     assert any("cat+coop" in line and "link or special file" in line for line in refused)
     assert any("2099" in line and f"account {OTHER_UID}" in line for line in refused)
@@ -104,3 +120,26 @@ def test_the_copy_follows_no_link_even_one_planted_after_the_check(course, tmp_p
         collect.do_copy(str(entry), str(tmp_path / "out" / entry.name[:3]))
     assert (tmp_path / "out" / "ada" / "sub" / "notes.txt").read_text() == "mine"
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["ada"]
+
+
+@as_root
+def test_collect_refuses_an_inbound_another_account_owns(course):
+    """Whoever owns inbound can read and rewrite every submission: collect stops with one line, nothing taken."""
+    os.chown(course / "exchange" / "coopkit" / "inbound", OTHER_UID, OTHER_UID)
+    done = nbgrader(course, "collect", "coop", check=False)
+    assert done.returncode != 0 and "belongs to account" in done.stdout and "coopkit nbgrader exchange" in done.stdout
+
+
+@as_root
+def test_build_and_exchange_refuse_folders_others_could_swap(kit, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # another account could rename the course away and put its own config in its place
+    for command in (["build", str(shared / "course")], ["exchange", str(shared / "exchange")]):
+        done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", *command], capture_output=True, text=True)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "writable by other accounts" in done.stderr, done.stderr
+    assert list(shared.iterdir()) == []
+    made = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "exchange", str(tmp_path / "exchange")], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    modes = {path.relative_to(tmp_path).as_posix(): path.stat().st_mode & 0o7777 for path in [tmp_path / "exchange", *(tmp_path / "exchange").rglob("*")]}
+    assert modes == {"exchange": 0o1777, "exchange/coopkit": 0o755, "exchange/coopkit/outbound": 0o755, "exchange/coopkit/inbound": 0o2733}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from ..authoring import regions
@@ -195,29 +196,56 @@ COURSE_MODE = 0o700  # solutions, gradebook and submissions: the instructor's al
 EXCHANGE_MODES = {"": 0o1777, COURSE_ID: 0o755, f"{COURSE_ID}/outbound": 0o755, f"{COURSE_ID}/inbound": 0o2733}
 
 
+def untrusted_folder(folder: Path) -> str | None:
+    """Why ``folder`` or a folder above it lets another account swap what it holds; None when none does.
+
+    Each must be owned by this account or root, and writable by no one else unless sticky (as /tmp is).
+    """
+    for current in [folder, *folder.parents]:
+        if not current.exists():
+            continue
+        info = current.lstat()
+        if info.st_uid not in (os.getuid(), 0):
+            return f"{current} belongs to another account (uid {info.st_uid})"
+        if info.st_mode & 0o022 and not info.st_mode & 0o1000 and not stat.S_ISLNK(info.st_mode):
+            return f"{current} is writable by other accounts"
+    return None
+
+
+def make_exchange(root: Path) -> None:
+    """An nbgrader exchange at ``root`` with nbgrader's modes, all this account's (``CourseError`` when it cannot be)."""
+    root = Path(root)
+    why = untrusted_folder(root.parent) or next((f"{root / relative} belongs to another account (uid {(root / relative).lstat().st_uid})"
+                                                  for relative in EXCHANGE_MODES
+                                                  if (root / relative).is_symlink() or ((root / relative).exists() and (root / relative).lstat().st_uid != os.getuid())), None)
+    if why:
+        raise CourseError(f"{why}, who could read or rewrite what students hand in: make the exchange in a new folder of your own")
+    for relative, mode in EXCHANGE_MODES.items():
+        folder = root / relative
+        folder.mkdir(exist_ok=True)
+        folder.chmod(mode)
+
+
 def build(kit: Kit, course_dir: Path) -> list[Path]:
     """Write the course into ``course_dir``, with its exchange folder; returns the files written.
 
     The course folder is the instructor's alone (mode 700): it holds the solutions, the gradebook and every
-    submission, and its config runs as the instructor, so a folder another account owns is refused
-    (``CourseError``). The exchange must exist before formgrader opens: its Release and Collect buttons are
-    only offered when nbgrader finds the exchange folder writable, and nbgrader does not create it.
+    submission, and its config runs as the instructor, so a folder another account owns or could swap (it,
+    or a folder above it, writable by others) is refused (``CourseError``). The exchange must exist before
+    formgrader opens: its Release and Collect buttons are only offered when nbgrader finds the exchange
+    folder writable, and nbgrader does not create it.
     """
-    course = Path(course_dir)
+    course = Path(course_dir).absolute()
+    why = untrusted_folder(course)
+    if why:
+        raise CourseError(f"{why}, which could change what the course runs as you: build the course in a new folder of your own")
     course.mkdir(parents=True, exist_ok=True)
-    for folder in [course, *(course / "exchange" / relative for relative in EXCHANGE_MODES)]:
-        if folder.exists() and folder.lstat().st_uid != os.getuid():
-            raise CourseError(f"{folder} belongs to another account (uid {folder.lstat().st_uid}), which could change what the course runs: "
-                              "build the course in a new folder of your own")
     course.chmod(COURSE_MODE)
     written = []
     for relative, text in course_files(kit).items():
-        path = Path(course_dir) / relative
+        path = course / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    for relative, mode in EXCHANGE_MODES.items():
-        folder = Path(course_dir) / "exchange" / relative
-        folder.mkdir(exist_ok=True)
-        folder.chmod(mode)
+    make_exchange(course / "exchange")
     return written

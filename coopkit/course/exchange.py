@@ -3,11 +3,13 @@
 Every student can write into inbound, and nbgrader's own collect trusts what it finds there: it follows
 a link to the instructor's files, takes a folder named after a classmate from anyone (with a warning),
 and stops for the whole class at one name it cannot parse. ``TrustedCollect`` leaves such an entry out,
-with one warning line naming it and why. An entry is taken when it is a real folder holding only folders
-and regular files, its name parses, and its owner is the student it names (or, for a student id with
-no account on this machine, the collecting account itself: ``nbgrader submit --student ID``).
-The copy itself goes through file descriptors opened without following links, so an entry swapped for a
-link after it was checked is refused, not followed: what was checked is what is copied.
+with one warning line naming it and why. An entry is taken when its name parses and it is a real folder
+holding only folders and regular files, all owned by the student it names (or, for a student id with no
+account on this machine, by the collecting account itself: ``nbgrader submit --student ID``), at most
+``MAX_DEPTH`` deep and ``MAX_ENTRIES`` long. One walk through file descriptors opened without following
+links both checks and copies, so an entry swapped for a link after its check is refused, not followed.
+The collected ``timestamp.txt`` is the time of the entry's name (which parsed), never the student's file.
+Collect refuses an inbound folder another account owns: whoever owns it can read and rewrite everyone's work.
 """
 
 from __future__ import annotations
@@ -23,37 +25,63 @@ from nbgrader.exchange import ExchangeError
 from nbgrader.exchange.default.collect import ExchangeCollect
 
 REFUSED = "\x00refused"  # no student id has a NUL: a record left out (nbgrader groups records by student id)
+MAX_DEPTH = 12
+MAX_ENTRIES = 2000
+DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
 class Refused(Exception):
     """An inbound entry that is not taken; the message says why."""
 
 
-def owner_refusal(info: os.stat_result, student: str) -> str | None:
-    """Why a folder with ``info`` cannot be ``student``'s submission; None when it can."""
+def expected_owner(student: str) -> int:
+    """The account that must own ``student``'s entry: theirs, or the collecting one for an id with no account."""
     try:
-        expected = pwd.getpwnam(student).pw_uid
+        return pwd.getpwnam(student).pw_uid
     except KeyError:
-        expected = os.getuid()  # no such account: only `submit --student` from the collecting account itself
-    return f"belongs to account {info.st_uid}, not to {student}'s" if info.st_uid != expected else None
+        return os.getuid()
 
 
-def refusal(path: str, student: str) -> str | None:
-    """Why the inbound entry at ``path``, named for ``student``, is not taken; None when it is."""
+def walk_entry(path: str, student: str, copy=None) -> None:
+    """Check the inbound entry at ``path`` (``Refused`` says why it is not taken); ``copy(relative, source)``
+    gets each regular file (an open binary file), and each folder with ``source`` None, parents first."""
     try:
-        info = os.lstat(path)
+        top = os.open(path, DIRECTORY)
     except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
-    if not stat.S_ISDIR(info.st_mode):
-        return "is a link or not a folder"
-    if owner_refusal(info, student):
-        return owner_refusal(info, student)
-    for folder, names, files in os.walk(path):
-        for name in names + files:
-            mode = os.lstat(os.path.join(folder, name)).st_mode
-            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-                return f"holds {os.path.relpath(os.path.join(folder, name), path)!r}, a link or special file"
-    return None
+        raise Refused(f"is a link or not a folder ({exc.strerror})") from None
+    owner, opened, entries = expected_owner(student), [top], 0
+    try:
+        pending = [(top, "", 0)]
+        while pending:
+            folder, relative, depth = pending.pop()
+            if os.fstat(folder).st_uid != owner:
+                raise Refused(f"holds {relative or '.'!r}, which belongs to account {os.fstat(folder).st_uid}, not to {student}'s")
+            for name in sorted(os.listdir(folder)):
+                entries += 1
+                if entries > MAX_ENTRIES or depth >= MAX_DEPTH:
+                    raise Refused(f"holds more than {MAX_ENTRIES} entries or folders deeper than {MAX_DEPTH}")
+                inner = f"{relative}/{name}" if relative else name
+                info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode):
+                    child = os.open(name, DIRECTORY, dir_fd=folder)
+                    opened.append(child)
+                    if copy:
+                        copy(inner, None)
+                    pending.append((child, inner, depth + 1))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    raise Refused(f"holds {inner!r}, a link or special file")
+                with os.fdopen(os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder), "rb") as source:
+                    info = os.fstat(source.fileno())
+                    if not stat.S_ISREG(info.st_mode) or info.st_uid != owner:
+                        raise Refused(f"holds {inner!r}, a special file or one that is not {student}'s")
+                    if copy:
+                        copy(inner, source)
+    except OSError as exc:
+        raise Refused(f"cannot be read ({exc.strerror})") from None
+    finally:
+        for fd in opened:
+            os.close(fd)
 
 
 class TrustedCollect(ExchangeCollect):
@@ -63,63 +91,55 @@ class TrustedCollect(ExchangeCollect):
         name = os.path.basename(path)
         try:
             record = super()._path_to_record(path)
+            walk_entry(path, record["username"])
         except (ExchangeError, ValueError, OverflowError):
-            self.log.warning("left out of collect: %r: its name is not <student>+<assignment>+<time>", name)
-            return {"username": REFUSED, "filename": name, "timestamp": datetime.datetime.min}
-        why = refusal(path, record["username"])
-        if why:
-            self.log.warning("left out of collect: %r %s", name, why)
-            return {"username": REFUSED, "filename": name, "timestamp": datetime.datetime.min}
+            return self._refuse(name, "its name is not <student>+<assignment>+<time>")
+        except Refused as why:
+            return self._refuse(name, str(why))
         return record
 
+    def _refuse(self, name: str, why: str) -> dict:
+        self.log.warning("left out of collect: %r %s", name, why)
+        return {"username": REFUSED, "filename": name, "timestamp": datetime.datetime.min}
+
     def init_src(self):
+        inbound = os.path.join(self.root, self.coursedir.course_id, "inbound")
+        if os.path.lexists(inbound) and os.lstat(inbound).st_uid != os.getuid():
+            self.fail(f"{inbound} belongs to account {os.lstat(inbound).st_uid}, who can read and rewrite every submission in it: "
+                      "make the exchange anew with `coopkit nbgrader exchange DIR`")
         super().init_src()
         self.src_records = [record for record in self.src_records if record["username"] != REFUSED]
 
     def do_copy(self, src, dest, log=None):
-        """Copy ``src`` into ``dest`` through descriptors that follow no link, or leave it out with a warning."""
-        try:
-            top = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError as exc:
-            self.log.warning("left out of collect: %r is a link or not a folder (%s)", os.path.basename(src), exc.strerror)
-            return
-        try:
-            why = owner_refusal(os.fstat(top), os.path.basename(src).rsplit("+", 3)[0])
-            if why:
-                raise Refused(why)
-            self._copy_pinned(top, dest)
-        except (Refused, OSError) as exc:
-            shutil.rmtree(dest, ignore_errors=True)
-            self.log.warning("left out of collect: %r %s", os.path.basename(src), exc)
-        finally:
-            os.close(top)
+        """Copy ``src`` into ``dest`` through the checking walk, or leave it out with a warning."""
+        name = os.path.basename(src)
+        student, _, stamp = name.rsplit("+", 3)[:3]
+        ignored, file_cap, total_cap = list(self.coursedir.ignore), 1000 * self.coursedir.max_file_size, 1000 * self.coursedir.max_dir_size
+        written = [0]
 
-    def _copy_pinned(self, top: int, dest: str) -> None:
-        ignored = list(self.coursedir.ignore)
-        file_cap, total_cap, total = 1000 * self.coursedir.max_file_size, 1000 * self.coursedir.max_dir_size, 0
+        def copy(relative, source):
+            if any(fnmatch.fnmatch(part, pattern) for part in relative.split("/") for pattern in ignored):
+                return
+            target = os.path.join(dest, relative)
+            if source is None:
+                os.makedirs(target, exist_ok=True)
+                return
+            size = os.fstat(source.fileno()).st_size
+            if size > file_cap:
+                self.log.warning("%r: %r is over %d bytes, left out", name, relative, file_cap)
+                return
+            written[0] += size
+            if written[0] > total_cap:
+                raise Refused(f"is over {total_cap} bytes")
+            with open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+
         os.makedirs(dest, exist_ok=True)
-        for folder, dirs, files, folder_fd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
-            dirs[:] = [name for name in dirs if not any(fnmatch.fnmatch(name, pattern) for pattern in ignored)]
-            for name in dirs:
-                if not stat.S_ISDIR(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode):
-                    raise Refused(f"holds {os.path.join(folder, name)!r}, a link")
-                os.makedirs(os.path.join(dest, folder, name), exist_ok=True)
-            for name in files:
-                if any(fnmatch.fnmatch(name, pattern) for pattern in ignored):
-                    continue
-                try:
-                    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
-                except OSError as exc:
-                    raise Refused(f"holds {os.path.join(folder, name)!r}, a link or special file ({exc.strerror})") from None
-                with os.fdopen(fd, "rb") as source:
-                    info = os.fstat(source.fileno())
-                    if not stat.S_ISREG(info.st_mode):
-                        raise Refused(f"holds {os.path.join(folder, name)!r}, a link or special file")
-                    if info.st_size > file_cap:
-                        self.log.warning("%r: %r is over %d bytes, left out", dest, name, file_cap)
-                        continue
-                    total += info.st_size
-                    if total > total_cap:
-                        raise Refused(f"is over {total_cap} bytes")
-                    with open(os.path.join(dest, folder, name), "wb") as target:
-                        shutil.copyfileobj(source, target)
+        try:
+            walk_entry(src, student, copy)
+        except (Refused, OSError) as why:
+            shutil.rmtree(dest, ignore_errors=True)
+            self.log.warning("left out of collect: %r %s", name, why)
+            return
+        with open(os.path.join(dest, "timestamp.txt"), "w", encoding="utf-8") as out:
+            out.write(stamp)  # the time its name gave, which parsed: a student's own file could stop later collects

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..manifest import ManifestError
 from ..paths import find_kit
 from ..student.commands import StudentProblem
-from .platforms import cmd_export_gradescope, cmd_export_lms, cmd_gradescope_results, cmd_nbgrader_autograde, cmd_nbgrader_build
+from .platforms import cmd_export_gradescope, cmd_export_lms, cmd_gradescope_results, cmd_nbgrader_autograde, cmd_nbgrader_build, cmd_nbgrader_exchange
 from .usage import UsageProblem
 
 # Entries of a class folder that tools leave behind, never a student's folder.
@@ -258,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     build = nbg.add_parser("build", help="write a complete nbgrader course directory")
     build.add_argument("course_dir", nargs="?", default=None, help="where the course goes, outside the kit (default: ~/coopkit-course)")
     build.set_defaults(func=cmd_nbgrader_build)
+    exch = nbg.add_parser("exchange", help="make a shared nbgrader exchange for students with their own accounts (then set c.Exchange.root to it)")
+    exch.add_argument("root", help="the exchange folder to make, outside the course (say /srv/nbgrader/exchange)")
+    exch.set_defaults(func=cmd_nbgrader_exchange)
     auto = nbg.add_parser("autograde", help="nbgrader autograde in parallel, with scores checked against the sandboxed grader")
     auto.add_argument("assignment", help=f"the assignment: {assignments}")
     auto.add_argument("--course", default=".", help="the nbgrader course folder (default: the current folder)")

@@ -31,6 +31,20 @@ def cmd_nbgrader_build(args) -> int:
     return 0
 
 
+def cmd_nbgrader_exchange(args) -> int:
+    from ..course import build as nbbuild
+
+    root = Path(args.root).expanduser().absolute()
+    try:
+        nbbuild.make_exchange(root)
+    except nbbuild.CourseError as exc:
+        raise UsageProblem(str(exc)) from None
+    modes = ", ".join(f"{relative or '.'} {mode:o}" for relative, mode in nbbuild.EXCHANGE_MODES.items())
+    print(f"made {root} (nbgrader's modes: {modes})")
+    print(f"next: set c.Exchange.root = {str(root)!r} in the course's nbgrader_config.py and in the students' ~/.jupyter/nbgrader_config.py")
+    return 0
+
+
 def cmd_nbgrader_autograde(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
