@@ -28,7 +28,10 @@ def main() -> None:
     shutil.rmtree(course, ignore_errors=True)
     kit = Kit(ROOT)
     print(f"$ coopkit nbgrader build {course}")
-    nbbuild.build(kit, course)
+    try:
+        nbbuild.build(kit, course)
+    except nbbuild.CourseError as exc:
+        sys.exit(f"nbgrader demo: {exc}")
     print("$ nbgrader generate_assignment coop")
     nbgrader(course, "generate_assignment", "coop", "--force")
     release = json.loads((course / "release" / "coop" / kit.manifest.assignment("coop").notebook).read_text())
