@@ -68,9 +68,14 @@ def test_collect_takes_only_what_each_student_handed_in(course, tmp_path):
     shutil.copytree(real, shared)
     os.chown(next(shared.glob("*.ipynb")), OTHER_UID, OTHER_UID)
     (real / "timestamp.txt").write_text("not a time")  # nbgrader's own `collect --update` stops for everyone at this
+    stamped = inbound / "fay+coop+2026-01-01 10:00:00.000000 UTC+t"  # her own entry, with a folder where the time goes
+    shutil.copytree(real, stamped)
+    (stamped / "timestamp.txt").unlink()
+    (stamped / "timestamp.txt").mkdir()
     done = nbgrader(course, "collect", "coop", check=False)
     assert done.returncode == 0, done.stdout
-    assert sorted(path.name for path in (course / "submitted").iterdir()) == ["ada"]
+    assert sorted(path.name for path in (course / "submitted").iterdir()) == ["ada", "fay"]
+    assert (course / "submitted" / "fay" / "coop" / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
     collected = next((course / "submitted" / "ada" / "coop").glob("*.ipynb")).read_text()
     assert "IMPOSTOR" not in collected and json.loads(collected)["cells"]
     assert (course / "submitted" / "ada" / "coop" / "timestamp.txt").read_text() == real.name.rsplit("+", 3)[2]
@@ -116,7 +121,8 @@ def test_the_copy_follows_no_link_even_one_planted_after_the_check(course, tmp_p
     piped = tmp_path / "dan+coop+2026-01-01 10:00:00.000000 UTC+d"
     piped.mkdir()
     os.mkfifo(piped / "pipe")
-    for entry in (honest, swapped, holding, piped):
+    vanished = tmp_path / "eli+coop+2026-01-01 10:00:00.000000 UTC+e"  # renamed away by its student after the check
+    for entry in (honest, swapped, holding, piped, vanished):
         collect.do_copy(str(entry), str(tmp_path / "out" / entry.name[:3]))
     assert (tmp_path / "out" / "ada" / "sub" / "notes.txt").read_text() == "mine"
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["ada"]
@@ -135,8 +141,9 @@ def test_build_and_exchange_refuse_folders_others_could_swap(kit, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)  # another account could rename the course away and put its own config in its place
-    for command in (["build", str(shared / "course")], ["exchange", str(shared / "exchange")]):
-        done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", *command], capture_output=True, text=True)
+    (tmp_path / "link").symlink_to(shared)  # an instructor's own link into it changes nothing
+    for command in (["build", shared / "course"], ["exchange", shared / "exchange"], ["build", tmp_path / "link" / "course"]):
+        done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", command[0], str(command[1])], capture_output=True, text=True)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "writable by other accounts" in done.stderr, done.stderr
     assert list(shared.iterdir()) == []
     made = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "exchange", str(tmp_path / "exchange")], capture_output=True, text=True)

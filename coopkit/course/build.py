@@ -199,10 +199,12 @@ EXCHANGE_MODES = {"": 0o1777, COURSE_ID: 0o755, f"{COURSE_ID}/outbound": 0o755, 
 def untrusted_folder(folder: Path) -> str | None:
     """Why ``folder`` or a folder above it lets another account swap what it holds; None when none does.
 
-    Each must be owned by this account or root, and writable by no one else unless sticky (as /tmp is).
+    Each, as written and as its links resolve, must be owned by this account or root, and writable by no
+    one else unless sticky (as /tmp is).
     """
-    for current in [folder, *folder.parents]:
-        if not current.exists():
+    folder = Path(folder).absolute()
+    for current in {*folder.parents, folder, *folder.resolve().parents, folder.resolve()}:
+        if not os.path.lexists(current):
             continue
         info = current.lstat()
         if info.st_uid not in (os.getuid(), 0):
@@ -213,17 +215,27 @@ def untrusted_folder(folder: Path) -> str | None:
 
 
 def make_exchange(root: Path) -> None:
-    """An nbgrader exchange at ``root`` with nbgrader's modes, all this account's (``CourseError`` when it cannot be)."""
-    root = Path(root)
-    why = untrusted_folder(root.parent) or next((f"{root / relative} belongs to another account (uid {(root / relative).lstat().st_uid})"
-                                                  for relative in EXCHANGE_MODES
-                                                  if (root / relative).is_symlink() or ((root / relative).exists() and (root / relative).lstat().st_uid != os.getuid())), None)
+    """An nbgrader exchange at ``root`` with nbgrader's modes, all this account's (``CourseError`` when it cannot be).
+
+    The root stays closed (700) while its folders are made and their owners checked, and opens last.
+    """
+    root = Path(root).absolute()
+    why = untrusted_folder(root.parent)
+    if not why:
+        root.mkdir(exist_ok=True)
+        if root.is_symlink() or root.lstat().st_uid != os.getuid():
+            why = f"{root} belongs to another account or is a link"
     if why:
         raise CourseError(f"{why}, who could read or rewrite what students hand in: make the exchange in a new folder of your own")
-    for relative, mode in EXCHANGE_MODES.items():
-        folder = root / relative
-        folder.mkdir(exist_ok=True)
-        folder.chmod(mode)
+    root.chmod(0o700)
+    for relative in EXCHANGE_MODES:
+        (root / relative).mkdir(exist_ok=True)
+    strangers = [root / relative for relative in EXCHANGE_MODES if (root / relative).is_symlink() or (root / relative).lstat().st_uid != os.getuid()]
+    if strangers:
+        raise CourseError(f"{strangers[0]} belongs to another account (uid {strangers[0].lstat().st_uid}), who could read or rewrite what "
+                          "students hand in: make the exchange in a new folder of your own")
+    for relative, mode in reversed(EXCHANGE_MODES.items()):  # the root, open to all, last
+        (root / relative).chmod(mode)
 
 
 def build(kit: Kit, course_dir: Path) -> list[Path]:
