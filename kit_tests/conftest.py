@@ -28,6 +28,7 @@ APT_INSTALL = pytest.StashKey()
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "heavy(seconds): a file's rough run time on two idle cores; the heaviest files start first")
+    config.addinivalue_line("markers", "late: a file that needs what installs in the background as the run starts: it starts last")
     if not hasattr(config, "workerinput"):  # the controller (or a run without workers): once per run
         config.stash[APT_INSTALL] = system_tools.start_installing()
 
@@ -39,8 +40,12 @@ def pytest_unconfigure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """The heaviest files first, so that the workers, which take a file at a time, finish together."""
-    items.sort(key=lambda item: -(item.get_closest_marker("heavy").args[0] if item.get_closest_marker("heavy") else 0))
+    """The heaviest files first, so that the workers, which take a file at a time, finish together; ``late`` ones last."""
+    def order(item):
+        heavy = item.get_closest_marker("heavy")
+        return (item.get_closest_marker("late") is not None, -(heavy.args[0] if heavy else 0))
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")

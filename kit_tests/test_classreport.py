@@ -67,34 +67,6 @@ def test_coopkit_report_shows_the_top_mistakes_and_writes_the_page(graded_folder
     assert page.read_text().count("data:image/png;base64,") == 3
 
 
-def test_the_page_renders_offline_in_a_browser(graded, tmp_path):
-    """Headless Chromium with every request but the file itself refused: the three pictures draw, the tables show."""
-    from playwright.sync_api import sync_playwright
-
-    from .system_tools import CHROMIUM_FLAGS, tool_or_skip
-
-    chromium = tool_or_skip("chromium", "rendering the class report needs a browser")
-    path = tmp_path / "class.html"
-    path.write_text(classreport.page(graded, "coop"), encoding="utf-8")
-    asked = []
-
-    def refuse_the_network(route):
-        asked.append(route.request.url)
-        route.abort() if not route.request.url.startswith(("file:", "data:")) else route.continue_()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
-        page = browser.new_page()
-        page.route("**/*", refuse_the_network)
-        page.goto(path.as_uri())
-        widths = page.evaluate("Array.from(document.images).map(image => image.complete ? image.naturalWidth : 0)")
-        text = page.inner_text("body")
-        browser.close()
-    assert len(widths) == 3 and all(width > 100 for width in widths), widths
-    assert [url for url in asked if not url.startswith(("file:", "data:"))] == []
-    assert "runner.stop_value" in text and "a `for` loop over the generator throws it away" in text
-
-
 def test_a_cause_is_read_only_from_its_own_line(graded):
     """A student's value on the `got:` line cannot name the class's mistake: the cause is the grader's own line."""
     report = json.loads(json.dumps(graded[0]))

@@ -1,5 +1,6 @@
-"""Formgrader in a real browser (headless Chromium): a fresh course lists its assignments, releases and collects
-through its own exchange, and shows the sandboxed grader's scores after `coopkit nbgrader autograde`.
+"""What an instructor opens in a browser, in headless Chromium: formgrader on a fresh course (it lists its
+assignments, releases and collects through its own exchange, and shows the sandboxed grader's scores after
+`coopkit nbgrader autograde`), and the class report (offline: it draws with the network refused).
 
 Chromium comes from Debian (`apt-get install chromium`, started in the background as the run begins); when it
 is missing and cannot be installed the test is skipped and says why. Playwright drives the machine's own
@@ -22,12 +23,15 @@ import pytest
 from coopkit.course import build as nbbuild
 from coopkit.course.autograde import fill_notebook
 from coopkit.course.workers import nbgrader, nbgrader_env
+from coopkit.instructor import classreport
 
 from .conftest import reference_source
 from .system_tools import CHROMIUM_FLAGS, tool_or_skip
+from .test_classreport import graded, graded_folder  # noqa: F401 - the class report's graded class, as fixtures
 from .test_nbgrader import RUNNER_BUG, gradebook_scores
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
+pytestmark = pytest.mark.late  # Chromium may still be installing in the background: these start last
 
 
 def free_port() -> int:
@@ -122,3 +126,30 @@ def test_formgrader_lists_releases_collects_and_shows_the_sandbox_scores(kit, fo
     maximum = kit.manifest.part(1).points
     assert shown == {student: f"{total:g} / {maximum:g}" for student, total in totals.items()}, (shown, totals)
     assert totals["ada"] == maximum and totals["bob"] < maximum
+
+
+def test_the_page_renders_offline_in_a_browser(graded, tmp_path):  # noqa: F811 - the imported fixture
+    """Headless Chromium with every request but the file itself refused: the three pictures draw, the tables show."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = tool_or_skip("chromium", "rendering the class report needs a browser")
+    path = tmp_path / "class.html"
+    path.write_text(classreport.page(graded, "coop"), encoding="utf-8")
+    asked = []
+
+    def refuse_the_network(route):
+        asked.append(route.request.url)
+        route.abort() if not route.request.url.startswith(("file:", "data:")) else route.continue_()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page()
+        page.route("**/*", refuse_the_network)
+        page.goto(path.as_uri())
+        widths = page.evaluate("Array.from(document.images).map(image => image.complete ? image.naturalWidth : 0)")
+        text = page.inner_text("body")
+        browser.close()
+    assert len(widths) == 3 and all(width > 100 for width in widths), widths
+    assert [url for url in asked if not url.startswith(("file:", "data:"))] == []
+    assert "runner.stop_value" in text and "a `for` loop over the generator throws it away" in text
+
