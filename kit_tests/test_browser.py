@@ -9,25 +9,23 @@ Chromium (no browser download).
 
 from __future__ import annotations
 
-import json
 import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from coopkit.course import build as nbbuild
-from coopkit.course.autograde import fill_notebook
 from coopkit.course.workers import nbgrader, nbgrader_env
 from coopkit.instructor import classreport
 
 from .conftest import reference_source
 from .system_tools import CHROMIUM_FLAGS, tool_or_skip
 from .test_classreport import graded, graded_folder  # noqa: F401 - the class report's graded class, as fixtures
+from .test_exchange import submit
 from .test_nbgrader import RUNNER_BUG, gradebook_scores
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
@@ -72,17 +70,6 @@ def formgrader(kit, tmp_path):
             server.kill()
 
 
-def submit_as(student: str, tmp_path: Path, course: Path, sources: dict[str, str]) -> None:
-    """A student's own nbgrader: fetch the released notebook, put ``sources`` in its solution cells, submit."""
-    home = tmp_path / student
-    home.mkdir()
-    shared = ["--course", "coopkit", f"--Exchange.root={course / 'exchange'}"]
-    nbgrader(home, "fetch_assignment", "coop", *shared, env={"HOME": str(home)})
-    notebook = next((home / "coop").glob("*.ipynb"))
-    notebook.write_text(json.dumps(fill_notebook(json.loads(notebook.read_text()), sources)))
-    nbgrader(home, "submit", "coop", f"--student={student}", *shared, env={"HOME": str(home)})
-
-
 def test_formgrader_lists_releases_collects_and_shows_the_sandbox_scores(kit, formgrader, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -104,8 +91,8 @@ def test_formgrader_lists_releases_collects_and_shows_the_sandbox_scores(kit, fo
         page.wait_for_selector("text=Successfully released 'coop'", timeout=60_000)
         assert list((course / "exchange").glob("coopkit/outbound/coop/*.ipynb")), "Release put nothing in the exchange"
 
-        submit_as("ada", tmp_path, course, reference)
-        submit_as("bob", tmp_path, course, dict(reference, runner=RUNNER_BUG))
+        submit(course, tmp_path / "ada", "ada", reference)
+        submit(course, tmp_path / "bob", "bob", dict(reference, runner=RUNNER_BUG))
 
         page.goto(f"{url}/formgrader/manage_assignments")
         page.wait_for_selector("td.collect a", timeout=60_000)

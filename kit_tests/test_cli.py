@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import build_submission, CORPUS
 
-pytestmark = pytest.mark.heavy(30)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(30)
 
 COOPKIT = [sys.executable, "-m", "coopkit.instructor.cli"]
 

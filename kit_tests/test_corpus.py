@@ -16,7 +16,7 @@ from coopkit.grading.report import to_json
 
 from .conftest import build_submission, corpus_cases, CORPUS
 
-pytestmark = pytest.mark.heavy(130)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(130)
 
 
 @pytest.fixture(scope="session")

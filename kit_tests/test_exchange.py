@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import sys
 import pytest
 
 from coopkit.course import build as nbbuild
+from coopkit.course.autograde import fill_notebook
 from coopkit.course.workers import nbgrader
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
@@ -27,16 +29,33 @@ def course(kit, tmp_path):
     return course
 
 
-def submit(course, home, student):
+def submit(course, home, student, sources=None):
+    """A student's own nbgrader: fetch the released notebook (``sources`` in its solution cells), submit it; its inbound entry."""
     shared = ["--course", "coopkit", f"--Exchange.root={course / 'exchange'}"]
     home.mkdir(exist_ok=True)
     nbgrader(home, "fetch_assignment", "coop", *shared, env={"HOME": str(home)})
+    notebook = next((home / "coop").glob("*.ipynb"))
+    if sources is not None:
+        notebook.write_text(json.dumps(fill_notebook(json.loads(notebook.read_text()), sources)))
     nbgrader(home, "submit", "coop", f"--student={student}", *shared, env={"HOME": str(home)})
     return next((course / "exchange" / "coopkit" / "inbound").glob(f"{student}+coop+*"))
 
 
 def test_the_course_is_the_instructors_alone(course):
     assert course.stat().st_mode & 0o777 == 0o700  # solutions, gradebook, submissions: no other account reads them
+
+
+def test_release_fetch_submit_collect_through_the_course_exchange(course, tmp_path):
+    """A fresh course's config sets an exchange that works on one machine: nbgrader's real exchange round trip."""
+    # made by the instructor with nbgrader's modes: sticky at the root, the course's inbound write-only
+    modes = {path.relative_to(course).as_posix(): path.stat().st_mode & 0o7777 for path in [course / "exchange", *(course / "exchange").rglob("*")]
+             if "outbound/" not in path.relative_to(course).as_posix()}
+    assert modes == {"exchange": 0o1777, "exchange/coopkit": 0o755, "exchange/coopkit/outbound": 0o755, "exchange/coopkit/inbound": 0o2733}
+    submit(course, tmp_path / "student", pwd.getpwuid(os.getuid()).pw_name)  # as nbgrader names a student by default
+    assert next((tmp_path / "student" / "coop").glob("*.ipynb")).is_file()
+    nbgrader(course, "collect", "coop")
+    collected = list((course / "submitted").glob("*/coop/*.ipynb"))
+    assert len(collected) == 1 and json.loads(collected[0].read_text())["cells"]
 
 
 @as_root

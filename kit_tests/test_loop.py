@@ -27,7 +27,7 @@ from coopkit.student import trace
 from .conftest import reference_source
 from .system_tools import tool_or_skip
 
-pytestmark = pytest.mark.heavy(40)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(40)
 
 MAX_LINES = 40  # the target: fresh stubs, and a one-file run with one mistake, summary included
 

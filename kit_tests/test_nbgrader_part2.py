@@ -21,7 +21,7 @@ from coopkit.paths import find_kit
 from .conftest import reference_source
 from .test_nbgrader import edit_cells, gradebook_scores, sandbox_scores
 
-pytestmark = pytest.mark.heavy(60)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(60)
 
 pytest.importorskip("nbgrader", reason="the nbgrader extra is not installed")
 

@@ -11,7 +11,7 @@ import pytest
 from coopkit.authoring import devcheck
 from coopkit.student import publictests
 
-pytestmark = pytest.mark.heavy(20)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(20)
 
 
 def run_pytest(kit, *args):

@@ -23,7 +23,7 @@ from coopkit.grading.report import to_json
 
 from .conftest import reference_source
 
-pytestmark = pytest.mark.heavy(35)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(35)
 
 WORKING_RUNNER = '''
 def runner(gen):

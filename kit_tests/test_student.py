@@ -18,7 +18,7 @@ from coopkit.authoring.bundle import build_bundle, install_venv
 
 from .conftest import reference_source
 
-pytestmark = pytest.mark.heavy(30)  # rough seconds on two idle cores: the heaviest files start first
+pytestmark = pytest.mark.heavy(30)
 
 
 @pytest.fixture()

@@ -15,15 +15,14 @@ with sorted keys and fixed cell ids, so building twice gives the same bytes.
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from pathlib import Path
 
 from ..authoring import regions
 from ..manifest import ManifestError, Part
 from ..notebook import strip_relative_imports
 from ..paths import Kit
+from .folders import COURSE_ID, COURSE_MODE, make_exchange, untrusted_folder
 from .workers import CourseError
 
 _FENCE = re.compile(r"^```python\n(.*?)^```\n?", re.MULTILINE | re.DOTALL)
@@ -186,56 +185,6 @@ def course_files(kit: Kit) -> dict[str, str]:
     for assignment in kit.manifest.assignments:
         files[f"source/{assignment.assignment}/{assignment.notebook}"] = notebook_text(kit, assignment)
     return files
-
-
-COURSE_ID = "coopkit"
-COURSE_MODE = 0o700  # solutions, gradebook and submissions: the instructor's alone
-# The exchange as nbgrader's release makes it, so formgrader finds it: sticky and open at the root (every user
-# may fetch and submit, none may remove another's entry), the course's own folders the instructor's (outbound
-# readable, inbound write-only and set-group-id). Inside the 700 course it serves the instructor's account.
-EXCHANGE_MODES = {"": 0o1777, COURSE_ID: 0o755, f"{COURSE_ID}/outbound": 0o755, f"{COURSE_ID}/inbound": 0o2733}
-
-
-def untrusted_folder(folder: Path) -> str | None:
-    """Why ``folder`` or a folder above it lets another account swap what it holds; None when none does.
-
-    Each, as written and as its links resolve, must be owned by this account or root, and writable by no
-    one else unless sticky (as /tmp is).
-    """
-    folder = Path(folder).absolute()
-    for current in {*folder.parents, folder, *folder.resolve().parents, folder.resolve()}:
-        if not os.path.lexists(current):
-            continue
-        info = current.lstat()
-        if info.st_uid not in (os.getuid(), 0):
-            return f"{current} belongs to another account (uid {info.st_uid})"
-        if info.st_mode & 0o022 and not info.st_mode & 0o1000 and not stat.S_ISLNK(info.st_mode):
-            return f"{current} is writable by other accounts"
-    return None
-
-
-def make_exchange(root: Path) -> None:
-    """An nbgrader exchange at ``root`` with nbgrader's modes, all this account's (``CourseError`` when it cannot be).
-
-    The root stays closed (700) while its folders are made and their owners checked, and opens last.
-    """
-    root = Path(root).absolute()
-    why = untrusted_folder(root.parent)
-    if not why:
-        root.mkdir(exist_ok=True)
-        if root.is_symlink() or root.lstat().st_uid != os.getuid():
-            why = f"{root} belongs to another account or is a link"
-    if why:
-        raise CourseError(f"{why}, who could read or rewrite what students hand in: make the exchange in a new folder of your own")
-    root.chmod(0o700)
-    for relative in EXCHANGE_MODES:
-        (root / relative).mkdir(exist_ok=True)
-    strangers = [root / relative for relative in EXCHANGE_MODES if (root / relative).is_symlink() or (root / relative).lstat().st_uid != os.getuid()]
-    if strangers:
-        raise CourseError(f"{strangers[0]} belongs to another account (uid {strangers[0].lstat().st_uid}), who could read or rewrite what "
-                          "students hand in: make the exchange in a new folder of your own")
-    for relative, mode in reversed(EXCHANGE_MODES.items()):  # the root, open to all, last
-        (root / relative).chmod(mode)
 
 
 def build(kit: Kit, course_dir: Path) -> list[Path]:

@@ -32,14 +32,14 @@ def cmd_nbgrader_build(args) -> int:
 
 
 def cmd_nbgrader_exchange(args) -> int:
-    from ..course import build as nbbuild
+    from ..course import folders
 
     root = Path(args.root).expanduser().absolute()
     try:
-        nbbuild.make_exchange(root)
-    except nbbuild.CourseError as exc:
+        folders.make_exchange(root)
+    except folders.CourseError as exc:
         raise UsageProblem(str(exc)) from None
-    modes = ", ".join(f"{relative or '.'} {mode:o}" for relative, mode in nbbuild.EXCHANGE_MODES.items())
+    modes = ", ".join(f"{relative or '.'} {mode:o}" for relative, mode in folders.EXCHANGE_MODES.items())
     print(f"made {root} (nbgrader's modes: {modes})")
     print(f"next: set c.Exchange.root = {str(root)!r} in the course's nbgrader_config.py and in the students' ~/.jupyter/nbgrader_config.py")
     return 0
