@@ -165,7 +165,35 @@ def test_build_and_exchange_refuse_folders_others_could_swap(kit, tmp_path):
         done = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", command[0], str(command[1])], capture_output=True, text=True)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "writable by other accounts" in done.stderr, done.stderr
     assert list(shared.iterdir()) == []
+    planted = tmp_path / "planted" / "coopkit" / "inbound"  # a student made the course's folders first: she could read them
+    planted.mkdir(parents=True)
+    os.chown(planted, OTHER_UID, OTHER_UID)
+    taken = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "exchange", str(tmp_path / "planted")], capture_output=True, text=True)
+    assert taken.returncode == 2 and f"belongs to another account (uid {OTHER_UID})" in taken.stderr, taken.stderr
+    assert (tmp_path / "planted").stat().st_mode & 0o7777 == 0o700  # never opened to other accounts
     made = subprocess.run([sys.executable, "-m", "coopkit.instructor.cli", "nbgrader", "exchange", str(tmp_path / "exchange")], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     modes = {path.relative_to(tmp_path).as_posix(): path.stat().st_mode & 0o7777 for path in [tmp_path / "exchange", *(tmp_path / "exchange").rglob("*")]}
     assert modes == {"exchange": 0o1777, "exchange/coopkit": 0o755, "exchange/coopkit/outbound": 0o755, "exchange/coopkit/inbound": 0o2733}
+
+
+def test_a_file_is_copied_no_further_than_its_checked_size(course, tmp_path, monkeypatch):
+    """A file that grows after its size was read (a student appending during collect) is refused, not copied on."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    from coopkit.course import exchange
+
+    entry = tmp_path / "ada+coop+2026-01-01 10:00:00.000000 UTC+a"
+    entry.mkdir()
+    (entry / "notebook.ipynb").write_bytes(b"x" * 10_000)
+    real_fstat = os.fstat
+
+    def fstat_before_growth(fd):  # the size the check read, before the file grew to what a read now finds
+        info = real_fstat(fd)
+        return os.stat_result((*info[:6], 100, *info[7:])) if info.st_size == 10_000 else info
+
+    monkeypatch.setattr(exchange.os, "fstat", fstat_before_growth)
+    collect = exchange.TrustedCollect(coursedir=CourseDirectory(root=str(course)), authenticator=Authenticator())
+    collect.do_copy(str(entry), str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

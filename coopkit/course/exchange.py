@@ -26,7 +26,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 
 REFUSED = "\x00refused"  # no student id has a NUL: a record left out (nbgrader groups records by student id)
 MAX_DEPTH = 12
-MAX_ENTRIES = 2000
+MAX_ENTRIES = 500  # and so at most this many folders open at once, well under the usual 1024 descriptors
 DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
@@ -77,6 +77,8 @@ def walk_entry(path: str, student: str, copy=None) -> None:
                         raise Refused(f"holds {inner!r}, a special file or one that is not {student}'s")
                     if copy:
                         copy(inner, source)
+            opened.remove(folder)
+            os.close(folder)
     except OSError as exc:
         raise Refused(f"cannot be read ({exc.strerror})") from None
     finally:
